@@ -1,0 +1,12 @@
+"""The Qt-free clinical model. It imports nothing of the project, so every layer can depend on it."""
+
+from viewer.domain.clinical import Allergy, Medication, Problem, Reaction, RecordWarning, Unreadable
+from viewer.domain.coding import Coding, Concept
+from viewer.domain.dates import PartialDate
+from viewer.domain.patient import HumanName, Patient
+from viewer.domain.provenance import Provenance, SourceKind
+
+__all__ = [
+    "Allergy", "Coding", "Concept", "HumanName", "Medication", "PartialDate", "Patient", "Problem",
+    "Provenance", "Reaction", "RecordWarning", "SourceKind", "Unreadable",
+]

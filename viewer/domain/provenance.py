@@ -1,0 +1,30 @@
+"""Where an item came from. Every clinical item carries one so a clinician can always see its source and age."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    GP = "gp"
+    HOSPITAL = "hospital"
+    PDS = "pds"
+
+    @property
+    def label(self) -> str:
+        return {"gp": "GP", "hospital": "Hospital", "pds": "PDS"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """The source system, organisation, FHIR resource and retrieval time of one item (GP Connect STR02/03/05)."""
+
+    source: SourceKind
+    resource_type: str
+    resource_id: str | None
+    retrieved_at: datetime
+    org_ods: str | None = None
+    org_name: str | None = None
+    warnings: tuple[str, ...] = ()
