@@ -5,8 +5,9 @@ from viewer.domain.coding import Coding, Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.patient import HumanName, Patient
 from viewer.domain.provenance import Provenance, SourceKind
+from viewer.domain.source_record import SourceRecord
 
 __all__ = [
     "Allergy", "Coding", "Concept", "HumanName", "Medication", "PartialDate", "Patient", "Problem",
-    "Provenance", "Reaction", "RecordWarning", "SourceKind", "Unreadable",
+    "Provenance", "Reaction", "RecordWarning", "SourceKind", "SourceRecord", "Unreadable",
 ]

@@ -1,0 +1,29 @@
+"""What one source returned for one patient, already mapped. The merge combines these per source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from viewer.domain.clinical import Allergy, Medication, Problem, RecordWarning, Unreadable
+from viewer.domain.patient import Patient
+from viewer.domain.provenance import SourceKind
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """`allergies_supplied` is False when the source did not supply the allergy area at all (then the
+    banner must say 'Allergies unavailable', never 'not recorded')."""
+
+    source: SourceKind
+    retrieved_at: datetime
+    patient: Patient | None
+    org_ods: str | None = None
+    org_name: str | None = None
+    allergies: tuple[Allergy, ...] = ()
+    allergies_supplied: bool = True
+    medications: tuple[Medication, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[RecordWarning, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
+    missing_areas: tuple[str, ...] = ()

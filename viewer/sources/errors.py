@@ -1,0 +1,54 @@
+"""Typed failures of the national APIs, each with a sentence a clinician understands.
+
+Messages never carry patient data: they reach the status strip, and may reach a log.
+"""
+
+from __future__ import annotations
+
+
+class SourceError(Exception):
+    """A source could not supply its part of the record. `user_message` is for the screen."""
+
+    retryable = False
+
+    def __init__(self, user_message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.code = code
+        self.status = status
+
+
+class SourceUnavailable(SourceError):
+    """Timeout, connection failure, TLS failure or a 5xx: the service, not the patient, is the problem."""
+
+    retryable = True
+
+
+class ReauthenticationRequired(SourceError):
+    """401: the sign-in has expired or was refused. Never shown as 'no data'."""
+
+
+class AccessDenied(SourceError):
+    """403 other than dissent: the role or organisation may not see this record."""
+
+
+class ConsentWithheld(SourceError):
+    """GP Connect NO_PATIENT_CONSENT: the patient has dissented from sharing. Do not retry."""
+
+
+class PatientNotFound(SourceError):
+    """The source holds no record for this NHS number (or may not say: sensitive, deceased, not registered)."""
+
+
+class InvalidRequest(SourceError):
+    """400/422: our request was wrong; a defect to report, not a patient fact."""
+
+
+class UnreadableResponse(SourceError):
+    """The body could not be parsed at all (malformed JSON, wrong content type, truncated)."""
+
+    retryable = True
+
+
+class TooManyMatches(SourceError):
+    """PDS TOO_MANY_MATCHES: ask the user for more detail."""
