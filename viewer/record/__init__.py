@@ -1,1 +1,1 @@
-"""record package."""
+"""The combined record: merge of GP and hospital with provenance kept."""

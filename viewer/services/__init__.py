@@ -1,1 +1,1 @@
-"""services package."""
+"""Use cases the UI calls; plain async code, no Qt."""

@@ -1,0 +1,226 @@
+"""The main window: sign-in page, then the workspace of patient tabs (one patient per tab)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.domain.nhs_number import format_nhs_number
+from viewer.domain.provenance import SourceKind
+from viewer.ui.nhs_entry import NhsNumberEdit
+from viewer.ui.patient_view import PatientView
+from viewer.ui.role_picker import RolePickerDialog
+from viewer.ui.runner import AsyncRunner
+from viewer.ui.sign_in_page import SignInPage
+
+log = logging.getLogger(__name__)
+
+
+class WorkspacePort(Protocol):
+    """What the window needs from the Qt-free services (viewer.services.workspace.Workspace)."""
+
+    sandbox: bool
+    demo_users: list[tuple[str, str]]
+    demo_patients: list[tuple[str, str]]
+
+    async def sign_in(self, username: str | None) -> Any: ...
+    async def sign_out(self, session: Any) -> None: ...
+    async def open_record(self, nhs_number: str, session: Any, on_update: Any) -> Any: ...
+    def role_choices(self, session: Any) -> list[tuple[str, str]]: ...
+    def select_role(self, session: Any, role_id: str) -> None: ...
+    def blocked_reason(self, session: Any) -> str | None: ...
+    def who(self, session: Any) -> str: ...
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace: WorkspacePort, runner: AsyncRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.runner = runner
+        self.session: Any = None
+        self._base_title = "Wardview" + (" - SANDBOX (synthetic patients only)" if workspace.sandbox else "")
+        self.setWindowTitle(self._base_title)
+        self.setObjectName("mainWindow")
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        if workspace.sandbox:
+            notice = QLabel("SANDBOX - synthetic patients only, not for clinical use", objectName="sandboxNotice")
+            notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            outer.addWidget(notice)
+        self.stack = QStackedWidget()
+        outer.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.sign_in_page = SignInPage(workspace.demo_users)
+        self.sign_in_page.sign_in_requested.connect(self._sign_in)
+        self.stack.addWidget(self.sign_in_page)
+        self.stack.addWidget(self._build_workspace())
+        self._build_actions()
+        self.statusBar().showMessage("Not signed in")
+
+    # ----- building -----------------------------------------------------------------------
+    def _build_workspace(self) -> QWidget:
+        page = QWidget(objectName="workspace")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QWidget(objectName="findBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addWidget(QLabel("Find patient", objectName="findLabel"))
+        self.nhs_edit = NhsNumberEdit()
+        self.nhs_edit.returnPressed.connect(self.open_from_entry)
+        row.addWidget(self.nhs_edit)
+        self.open_button = QPushButton("Open record", objectName="openButton", enabled=False)
+        self.open_button.setAccessibleName("Open record")
+        self.open_button.clicked.connect(self.open_from_entry)
+        self.nhs_edit.validity_changed.connect(self.open_button.setEnabled)
+        row.addWidget(self.open_button)
+        self.demo_patients = QComboBox(objectName="demoPatients")
+        self.demo_patients.setAccessibleName("Demo patients")
+        self.demo_patients.addItem("Demo patients…", "")
+        for nhs, label in self.workspace.demo_patients:
+            self.demo_patients.addItem(f"{format_nhs_number(nhs)}  {label}", nhs)
+        self.demo_patients.activated.connect(self._open_demo_patient)
+        self.demo_patients.setVisible(bool(self.workspace.demo_patients))
+        row.addWidget(self.demo_patients)
+        row.addStretch(1)
+        self.user_label = QLabel("", objectName="userLabel")
+        self.user_label.setAccessibleName("Signed-in clinician and role")
+        row.addWidget(self.user_label)
+        self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
+        self.sign_out_button.setAccessibleName("Sign out")
+        self.sign_out_button.clicked.connect(self.sign_out)
+        row.addWidget(self.sign_out_button)
+        layout.addWidget(bar)
+        self.tabs = QTabWidget(objectName="patientTabs", tabsClosable=True, documentMode=True)
+        self.tabs.setAccessibleName("Open patients")
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        layout.addWidget(self.tabs, 1)
+        return page
+
+    def _build_actions(self) -> None:
+        find = QAction("Find patient", self, shortcut=QKeySequence("Ctrl+F"))
+        find.triggered.connect(lambda: (self.nhs_edit.setFocus(), self.nhs_edit.selectAll()))
+        close = QAction("Close patient", self, shortcut=QKeySequence("Ctrl+W"))
+        close.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
+        for action in (find, close):
+            self.addAction(action)
+
+    # ----- sign-in --------------------------------------------------------------------------
+    def _sign_in(self, username: str | None) -> None:
+        self.runner.submit(self.workspace.sign_in(username), self._signed_in, self._sign_in_failed)
+
+    def _sign_in_failed(self, exc: BaseException) -> None:
+        message = getattr(exc, "user_message", None) or "Sign-in failed. Please try again."
+        log.warning("Sign-in failed (%s)", type(exc).__name__)
+        self.sign_in_page.set_busy(False, message)
+
+    def _signed_in(self, session: Any) -> None:
+        blocked = self.workspace.blocked_reason(session)
+        if blocked is None:
+            choices = self.workspace.role_choices(session)
+            if len(choices) > 1:
+                dialog = RolePickerDialog(choices, self)
+                if dialog.exec() != QDialog.DialogCode.Accepted or dialog.selected_role_id() is None:
+                    self.sign_in_page.set_busy(False, "Sign-in cancelled: no role chosen.")
+                    return
+                self.workspace.select_role(session, dialog.selected_role_id())
+            elif len(choices) == 1:
+                self.workspace.select_role(session, choices[0][0])
+            blocked = self.workspace.blocked_reason(session)
+        if blocked is not None:
+            self.sign_in_page.set_busy(False, blocked)
+            return
+        self.session = session
+        self.user_label.setText(self.workspace.who(session))
+        self.sign_in_page.set_busy(False)
+        self.stack.setCurrentIndex(1)
+        self.nhs_edit.setFocus()
+        self.statusBar().showMessage("Signed in")
+
+    def sign_out(self) -> None:
+        session, self.session = self.session, None
+        while self.tabs.count():
+            self.close_tab(0)
+        self.stack.setCurrentIndex(0)
+        self.statusBar().showMessage("Signed out")
+        if session is not None:
+            self.runner.submit(self.workspace.sign_out(session))
+
+    # ----- records --------------------------------------------------------------------------
+    def _open_demo_patient(self, index: int) -> None:
+        nhs = self.demo_patients.itemData(index)
+        if nhs:
+            self.open_patient(nhs)
+        self.demo_patients.setCurrentIndex(0)
+
+    def open_from_entry(self) -> None:
+        if not self.nhs_edit.is_valid():
+            self.statusBar().showMessage("That is not a valid NHS number: check the digits.")
+            return
+        self.open_patient(self.nhs_edit.nhs_number())
+
+    def view_for(self, nhs_number: str) -> PatientView | None:
+        for i in range(self.tabs.count()):
+            view = self.tabs.widget(i)
+            if isinstance(view, PatientView) and view.nhs_number == nhs_number:
+                return view
+        return None
+
+    def open_patient(self, nhs_number: str) -> PatientView | None:
+        if self.session is None:
+            return None
+        existing = self.view_for(nhs_number)
+        if existing is not None:
+            self.tabs.setCurrentWidget(existing)
+            return existing
+        view = PatientView(nhs_number)
+        index = self.tabs.addTab(view, format_nhs_number(nhs_number))
+        self.tabs.setCurrentIndex(index)
+        self.statusBar().showMessage("Opening record…")
+
+        def update(record: Any) -> None:
+            if self.tabs.indexOf(view) < 0:
+                return  # the tab was closed meanwhile
+            view.set_record(record)
+            if record.patient is not None:
+                self.tabs.setTabText(self.tabs.indexOf(view), record.patient.name.banner())
+
+        def failed(exc: BaseException) -> None:
+            message = getattr(exc, "user_message", None)
+            if message is None:
+                message = str(exc) if isinstance(exc, ValueError) else "The record could not be opened."
+            log.warning("Opening a record failed (%s)", type(exc).__name__)
+            self.statusBar().showMessage(message)
+            view.strip.labels[SourceKind.PDS].setText(message)
+
+        self.runner.submit(
+            self.workspace.open_record(nhs_number, self.session, self.runner.in_gui(update)),
+            lambda _record: self.statusBar().showMessage("Record loaded"),
+            failed,
+        )
+        return view
+
+    def close_tab(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is not None:
+            self.tabs.removeTab(index)
+            widget.deleteLater()

@@ -1,0 +1,150 @@
+"""Item models over the domain lists. Each row shows its source and retrieval time (GP Connect STR02/03)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from viewer.domain.clinical import Allergy, Medication, Problem
+from viewer.domain.dates import PartialDate, format_date, format_time
+from viewer.domain.provenance import Provenance
+
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+_EMPTY = QModelIndex()
+
+
+def source_text(p: Provenance) -> str:
+    """`GP - Y90001 The Sandbox Surgery` / `Hospital - Wardview Sandbox Hospital`."""
+    org = " ".join(x for x in (p.org_ods, p.org_name) if x)
+    return f"{p.source.label} - {org}" if org else p.source.label
+
+
+def retrieved_text(p: Provenance) -> str:
+    return f"{format_time(p.retrieved_at)} {format_date(p.retrieved_at)}"
+
+
+def _date(value: PartialDate | None) -> str:
+    return value.display() if value is not None else ""
+
+
+class DomainTableModel(QAbstractTableModel, Generic[T]):
+    """A read-only table of frozen domain items; columns are (header, getter) pairs."""
+
+    SourceRole = Qt.ItemDataRole.UserRole + 1
+    ItemRole = Qt.ItemDataRole.UserRole + 2
+
+    columns: Sequence[tuple[str, Callable[[Any], str]]] = ()
+
+    def __init__(self, items: Sequence[T] = (), parent: Any = None):
+        super().__init__(parent)
+        self._items: list[T] = list(items)
+
+    def set_items(self, items: Sequence[T]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def item(self, row: int) -> T:
+        return self._items[row]
+
+    def rowCount(self, parent: Index = _EMPTY) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = _EMPTY) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802,E501
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section][0]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._items)):
+            return None
+        if not (0 <= index.column() < len(self.columns)):
+            return None
+        item = self._items[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.columns[index.column()][1](item)
+        if role == self.SourceRole:
+            return item.provenance.source.value  # type: ignore[attr-defined]
+        if role == self.ItemRole:
+            return item
+        return None
+
+
+def _reactions(a: Allergy) -> str:
+    parts = []
+    for r in a.reactions:
+        text = ", ".join(m.label for m in r.manifestations) or (r.description or "")
+        if r.severity:
+            text = f"{text} ({r.severity})" if text else r.severity
+        if text:
+            parts.append(text)
+    return "; ".join(parts)
+
+
+def _allergy_status(a: Allergy) -> str:
+    status = a.clinical_status or "status not given"
+    if not a.is_active:
+        ended = f" {a.end_date.display()}" if a.end_date else ""
+        reason = f" - {a.end_reason}" if a.end_reason else ""
+        return f"Resolved{ended}{reason}" if status in ("resolved", "inactive") else f"{status}{ended}{reason}"
+    return status.capitalize()
+
+
+class AllergyTableModel(DomainTableModel[Allergy]):
+    columns = (
+        ("Allergy / adverse reaction", lambda a: a.substance.label),
+        ("Status", _allergy_status),
+        ("Verification", lambda a: a.verification_status or ""),
+        ("Category", lambda a: ", ".join(a.category)),
+        ("Reaction", _reactions),
+        ("Recorded", lambda a: _date(a.asserted)),
+        ("Recorded by", lambda a: a.recorder or ""),
+        ("Notes", lambda a: " / ".join(a.notes)),
+        ("Source", lambda a: source_text(a.provenance)),
+        ("Retrieved", lambda a: retrieved_text(a.provenance)),
+    )
+
+
+def _med_kind(m: Medication) -> str:
+    kind = (m.kind or "").replace("-", " ").capitalize()
+    flags = []
+    if m.prescribed_elsewhere:
+        flags.append("prescribed elsewhere")
+    if m.transfer_degraded:
+        flags.append("transfer-degraded")
+    return ", ".join(x for x in (kind, *flags) if x)
+
+
+class MedicationTableModel(DomainTableModel[Medication]):
+    columns = (
+        ("Medicine", lambda m: m.name.label),
+        ("Dosage", lambda m: m.dosage or ""),
+        ("Quantity", lambda m: m.quantity or ""),
+        ("Type", _med_kind),
+        ("Status", lambda m: m.status or ""),
+        ("Last issued", lambda m: _date(m.last_issued)),
+        ("Started", lambda m: _date(m.started)),
+        ("Prescriber", lambda m: m.prescriber or ""),
+        ("Notes", lambda m: " / ".join((*m.patient_notes, *m.prescriber_notes))),
+        ("Source", lambda m: source_text(m.provenance)),
+        ("Retrieved", lambda m: retrieved_text(m.provenance)),
+    )
+
+
+class ProblemTableModel(DomainTableModel[Problem]):
+    columns = (
+        ("Problem", lambda p: p.condition.label),
+        ("Status", lambda p: p.clinical_status or ""),
+        ("Significance", lambda p: p.significance or ""),
+        ("Onset", lambda p: _date(p.onset)),
+        ("Ended", lambda p: _date(p.abated)),
+        ("Source", lambda p: source_text(p.provenance)),
+        ("Retrieved", lambda p: retrieved_text(p.provenance)),
+    )
