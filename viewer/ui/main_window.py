@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
+    QApplication,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -53,6 +55,8 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.runner = runner
         self.session: Any = None
+        self._pending_patient: str | None = None
+        self._screenshot: tuple[Path, bool] | None = None
         self._base_title = "Wardview" + (" - SANDBOX (synthetic patients only)" if workspace.sandbox else "")
         self.setWindowTitle(self._base_title)
         self.setObjectName("mainWindow")
@@ -124,6 +128,38 @@ class MainWindow(QMainWindow):
         for action in (find, close):
             self.addAction(action)
 
+    # ----- unattended launch (sandbox demos, contextual launch, screenshots) ---------------------
+    def sign_in_as(self, username: str) -> None:
+        index = self.sign_in_page.users.findData(username)
+        if index < 0:
+            self.sign_in_page.set_busy(False, f"No demo clinician called {username!r}.")
+            return
+        self.sign_in_page.users.setCurrentIndex(index)
+        self.sign_in_page.set_busy(True, "Signing in…")
+        self._sign_in(username)
+
+    def open_after_sign_in(self, nhs_number: str) -> None:
+        if self.session is not None:
+            self.open_patient(nhs_number)
+        else:
+            self._pending_patient = nhs_number
+
+    def screenshot_when_loaded(self, path: Path, *, quit_after: bool) -> None:
+        self._screenshot = (path, quit_after)
+
+    def _take_screenshot(self) -> None:
+        path, quit_after = self._screenshot or (None, False)
+        self._screenshot = None
+
+        def grab() -> None:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.grab().save(str(path))
+            if quit_after:
+                QApplication.quit()
+
+        QTimer.singleShot(400, grab)
+
     # ----- sign-in --------------------------------------------------------------------------
     def _sign_in(self, username: str | None) -> None:
         self.runner.submit(self.workspace.sign_in(username), self._signed_in, self._sign_in_failed)
@@ -134,18 +170,18 @@ class MainWindow(QMainWindow):
         self.sign_in_page.set_busy(False, message)
 
     def _signed_in(self, session: Any) -> None:
-        blocked = self.workspace.blocked_reason(session)
-        if blocked is None:
-            choices = self.workspace.role_choices(session)
+        choices = self.workspace.role_choices(session)
+        chosen = getattr(session, "selected_role", None)
+        if choices and (chosen is None or chosen.person_roleid not in {c[0] for c in choices}):
             if len(choices) > 1:
                 dialog = RolePickerDialog(choices, self)
                 if dialog.exec() != QDialog.DialogCode.Accepted or dialog.selected_role_id() is None:
                     self.sign_in_page.set_busy(False, "Sign-in cancelled: no role chosen.")
                     return
                 self.workspace.select_role(session, dialog.selected_role_id())
-            elif len(choices) == 1:
+            else:
                 self.workspace.select_role(session, choices[0][0])
-            blocked = self.workspace.blocked_reason(session)
+        blocked = self.workspace.blocked_reason(session)
         if blocked is not None:
             self.sign_in_page.set_busy(False, blocked)
             return
@@ -155,6 +191,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.nhs_edit.setFocus()
         self.statusBar().showMessage("Signed in")
+        if self._pending_patient:
+            patient, self._pending_patient = self._pending_patient, None
+            self.open_patient(patient)
+        elif self._screenshot is not None:
+            self._take_screenshot()
 
     def sign_out(self) -> None:
         session, self.session = self.session, None
@@ -212,9 +253,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message)
             view.strip.labels[SourceKind.PDS].setText(message)
 
+        def loaded(_record: Any) -> None:
+            self.statusBar().showMessage("Record loaded")
+            if self._screenshot is not None:
+                self._take_screenshot()
+
         self.runner.submit(
             self.workspace.open_record(nhs_number, self.session, self.runner.in_gui(update)),
-            lambda _record: self.statusBar().showMessage("Record loaded"),
+            loaded,
             failed,
         )
         return view

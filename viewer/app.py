@@ -1,0 +1,135 @@
+"""The composition root: builds every service once and passes it in. No globals.
+
+It is the only module besides `viewer.ui` that may import PySide6, and with `viewer.cli` the only one
+that may wire the sandbox in.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+import webbrowser
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from viewer.config import Settings
+from viewer.logs import redact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LaunchOptions:
+    """What the command line asked for, beyond settings."""
+
+    sandbox: bool = False
+    seed: int = 2026
+    fault_specs: list[str] = field(default_factory=list)
+    demo_user: str | None = None  # sandbox: sign in unattended as this demo clinician
+    patient: str | None = None  # open this patient after sign-in
+    screenshot: Path | None = None  # save the window as PNG once the record has loaded, then quit
+    qt_args: Sequence[str] = ()
+
+
+def system_browser(_username: str | None) -> Callable[[str], None]:
+    def open_url(url: str) -> None:
+        webbrowser.open(url)
+
+    return open_url
+
+
+def sandbox_browser(ca_cert: str) -> Callable[[str | None], Callable[[str], None]]:
+    """In sandbox mode a chosen demo clinician's sign-in is answered by the sandbox's stand-in browser."""
+    from viewer.sandbox.robot import answer_sign_in  # noqa: PLC0415 - sandbox wiring only
+
+    def browser_for(username: str | None) -> Callable[[str], None]:
+        if username is None:
+            return system_browser(None)
+        return lambda url: answer_sign_in(url, username, None, ca_cert)
+
+    return browser_for
+
+
+def start_sandbox(options: LaunchOptions) -> tuple[Any, dict[str, Any]]:
+    from viewer.sandbox.faults import FaultPlan  # noqa: PLC0415
+    from viewer.sandbox.runner import Sandbox  # noqa: PLC0415
+
+    sandbox = Sandbox(seed=options.seed, faults=FaultPlan.parse(options.fault_specs))
+    return sandbox, sandbox.start()
+
+
+def demo_lists(info: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    users = [
+        (u["username"], f"{u['name']} - " + ", ".join(r["role_name"] for r in u["roles"]))
+        for u in info["users"]
+    ]
+    patients = [(p["nhs_number"], f"{p['scenario']}: {p['summary']}") for p in info["patients"]]
+    return users, patients
+
+
+def install_crash_hook(report: Callable[[str], None]) -> None:
+    """Uncaught exceptions are logged (redacted) and reported on the GUI thread; the app keeps running."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = redact("".join(traceback.format_exception(kind, exc, tb)))
+        log.error("Unexpected error: %s", text)
+        report(f"An unexpected error occurred ({kind.__name__}). It has been logged.")
+
+    sys.excepthook = hook
+    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
+
+
+def run(settings: Settings, options: LaunchOptions) -> int:
+    """Start the GUI. Returns the process exit code."""
+    from PySide6.QtCore import QTimer  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
+
+    from viewer.services.compose import build_workspace, http_client_for  # noqa: PLC0415
+    from viewer.ui.main_window import MainWindow  # noqa: PLC0415
+    from viewer.ui.runner import AsyncRunner  # noqa: PLC0415
+    from viewer.ui.theme import apply_theme  # noqa: PLC0415
+
+    sandbox = None
+    demo_users: list[tuple[str, str]] = []
+    demo_patients: list[tuple[str, str]] = []
+    browser_for: Callable[[str | None], Callable[[str], None]] = system_browser
+    if options.sandbox:
+        sandbox, info = start_sandbox(options)
+        settings = settings.for_sandbox(info)
+        demo_users, demo_patients = demo_lists(info)
+        browser_for = sandbox_browser(info["ca_cert"])
+
+    app = QApplication.instance() or QApplication(["wardview", *options.qt_args])
+    app.setApplicationName("Wardview")
+    apply_theme(app, settings)
+    runner = AsyncRunner()
+
+    async def make_client() -> Any:
+        return http_client_for(settings)
+
+    http = runner.run_blocking(make_client())
+    workspace = build_workspace(
+        settings, http, browser_for, sandbox=options.sandbox,
+        demo_users=demo_users, demo_patients=demo_patients,
+    )
+    window = MainWindow(workspace, runner)
+    install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
+    window.resize(1366, 768)
+    window.show()
+    if options.demo_user:
+        QTimer.singleShot(0, lambda: window.sign_in_as(options.demo_user))
+    if options.patient:
+        window.open_after_sign_in(options.patient)
+    if options.screenshot:
+        window.screenshot_when_loaded(options.screenshot, quit_after=True)
+    try:
+        return app.exec()
+    finally:
+        runner.stop(http.aclose)
+        if sandbox is not None:
+            sandbox.stop()

@@ -1,0 +1,73 @@
+"""Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from viewer import __version__
+from viewer.config import ConfigError, ConfigPaths, load_settings
+from viewer.domain.nhs_number import is_valid, normalise
+from viewer.logs import configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wardview", description="Wardview: the GP and hospital record in one view."
+    )
+    parser.add_argument("--version", action="version", version=f"wardview {__version__}")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="start the built-in sandbox (synthetic patients) and connect to it")
+    parser.add_argument("--seed", type=int, default=2026, help="sandbox: seed of the synthetic patients")
+    parser.add_argument("--fault", action="append", default=[], metavar="SERVER=KIND[:ARG]",
+                        help="sandbox: inject a fault, e.g. gpconnect=status:503 (repeatable)")
+    parser.add_argument("--demo-user", metavar="USERNAME",
+                        help="sandbox: sign in unattended as this demo clinician")
+    parser.add_argument("--patient", metavar="NHS_NUMBER", help="open this patient after sign-in")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG",
+                        help="save the window as a PNG once the record has loaded, then quit")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("gui", help="start the viewer (the default)")
+    sandbox = sub.add_parser("sandbox", help="the built-in protocol sandbox")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_sub.add_parser("serve", help="run the sandbox servers until interrupted; "
+                                   "the first line of output is a JSON object describing them")
+    serve.add_argument("--seed", type=int, default=2026, dest="serve_seed")
+    serve.add_argument("--fault", action="append", default=[], dest="serve_fault",
+                       metavar="SERVER=KIND[:ARG]")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = _parser().parse_known_args(argv)
+    configure_logging()
+    if args.command == "sandbox":
+        from viewer.sandbox.runner import serve  # noqa: PLC0415 - sandbox wiring only
+
+        return serve(args.serve_seed, args.serve_fault, sys.stdout)
+    if args.patient and not is_valid(args.patient):
+        print("wardview: --patient is not a valid NHS number", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(ConfigPaths.default())
+    except ConfigError as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return 2
+    from viewer.app import LaunchOptions, run  # noqa: PLC0415 - Qt only when the GUI is wanted
+
+    options = LaunchOptions(
+        sandbox=args.sandbox,
+        seed=args.seed,
+        fault_specs=args.fault,
+        demo_user=args.demo_user,
+        patient=normalise(args.patient) if args.patient else None,
+        screenshot=args.screenshot,
+        qt_args=qt_args,
+    )
+    try:
+        return run(settings, options)
+    except PermissionError as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return 2
