@@ -1,0 +1,104 @@
+from datetime import UTC, datetime
+
+from viewer.domain import (
+    Allergy, Concept, HumanName, Medication, PartialDate, Patient, Provenance, SourceKind, SourceRecord,
+)
+from viewer.record.combined import AllergyState, combine, find_mismatches
+from viewer.record.status import SourceState, SourceStatus
+
+NOW = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
+
+
+def prov(source, rid="1"):
+    return Provenance(source, "AllergyIntolerance", rid, NOW, "Y90001", "Surgery")
+
+
+def patient(source, family="SMITH", given=("Ann",), born="1950-01-02", ods="Y90001"):
+    return Patient("9990000018", HumanName(family, given), "female", PartialDate.parse(born),
+                   prov(source), gp_practice_ods=ods)
+
+
+def allergy(source, label="Penicillin", status="active", nka=False):
+    return Allergy(Concept(label), prov(source), clinical_status=status, no_known_allergies=nka)
+
+
+def rec(source, allergies=(), supplied=True, meds=()):
+    return SourceRecord(source, NOW, patient(source), allergies=tuple(allergies),
+                        allergies_supplied=supplied, medications=tuple(meds))
+
+
+def statuses(gp=SourceState.LOADED, hosp=SourceState.LOADED):
+    return {SourceKind.PDS: SourceStatus(SourceKind.PDS, SourceState.LOADED, NOW),
+            SourceKind.GP: SourceStatus(SourceKind.GP, gp, NOW),
+            SourceKind.HOSPITAL: SourceStatus(SourceKind.HOSPITAL, hosp, NOW)}
+
+
+def test_known_allergies_from_either_source():
+    r = combine(None, statuses(), rec(SourceKind.GP, [allergy(SourceKind.GP)]), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.KNOWN
+    assert [a.provenance.source for a in r.allergies] == [SourceKind.GP]
+
+
+def test_no_known_allergies_needs_a_coded_entry():
+    nka = allergy(SourceKind.GP, "No known allergy", nka=True)
+    r = combine(None, statuses(), rec(SourceKind.GP, [nka]), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.NO_KNOWN
+    assert r.allergies == ()  # NKA is a statement, not an allergy row
+
+
+def test_empty_lists_are_not_recorded():
+    r = combine(None, statuses(), rec(SourceKind.GP), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.NOT_RECORDED
+
+
+def test_resolved_allergies_count_for_nothing():
+    r = combine(None, statuses(), rec(SourceKind.GP, [allergy(SourceKind.GP, status="resolved")]), None)
+    assert r.allergy_state is not AllergyState.KNOWN
+    assert len(r.allergies) == 1
+
+
+def test_failed_gp_never_reads_as_no_known_allergies():
+    nka = allergy(SourceKind.HOSPITAL, "No known allergy", nka=True)
+    r = combine(None, statuses(gp=SourceState.FAILED), None, rec(SourceKind.HOSPITAL, [nka]))
+    assert r.allergy_state is AllergyState.UNAVAILABLE
+
+
+def test_allergy_area_not_supplied_is_unavailable():
+    r = combine(None, statuses(), rec(SourceKind.GP, supplied=False), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.UNAVAILABLE
+
+
+def test_active_sorted_before_resolved_and_every_item_kept():
+    items = [allergy(SourceKind.GP, "Zeta", "resolved"), allergy(SourceKind.GP, "Alpha"),
+             allergy(SourceKind.HOSPITAL, "Beta")]
+    r = combine(None, statuses(), rec(SourceKind.GP, items[:2]), rec(SourceKind.HOSPITAL, items[2:]))
+    assert [a.substance.label for a in r.allergies] == ["Alpha", "Beta", "Zeta"]
+
+
+def test_medicines_from_both_sources_are_both_shown():
+    gp_med = Medication(Concept("Amlodipine 5mg tablets"), prov(SourceKind.GP), status="active")
+    h_med = Medication(Concept("Amlodipine 5mg tablets"), prov(SourceKind.HOSPITAL), status="active")
+    r = combine(None, statuses(), rec(SourceKind.GP, meds=[gp_med]), rec(SourceKind.HOSPITAL, meds=[h_med]))
+    assert {m.provenance.source for m in r.medications} == {SourceKind.GP, SourceKind.HOSPITAL}
+
+
+def test_mismatch_detection():
+    pds = patient(SourceKind.PDS)
+    gp = patient(SourceKind.GP, born="1950-01-03")
+    hosp = patient(SourceKind.HOSPITAL, family="Smyth", ods=None)
+    found = {m.field: m for m in find_mismatches(pds, gp, hosp)}
+    assert set(found) == {"Family name", "Date of birth"}
+    assert "Hospital: SMYTH" in found["Family name"].text()
+
+
+def test_pds_leads_the_banner():
+    pds = patient(SourceKind.PDS, family="PDSNAME")
+    r = combine(pds, statuses(), rec(SourceKind.GP), None)
+    assert r.patient is pds
+
+
+def test_status_texts():
+    assert SourceStatus(SourceKind.GP, SourceState.LOADED, NOW).text() == "GP: loaded 10:42 23-Nov-2026"
+    assert "withheld" in SourceStatus(SourceKind.GP, SourceState.WITHHELD).text()
+    assert SourceStatus(SourceKind.HOSPITAL, SourceState.FAILED, reason="timeout").text() == (
+        "Hospital: failed - timeout")

@@ -1,0 +1,204 @@
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from viewer.domain import HumanName, PartialDate, Patient, Provenance, SourceKind, SourceRecord
+from viewer.record.status import SourceState
+from viewer.services.open_record import InvalidNhsNumber, OpenRecord, RecordSources
+from viewer.sources.context import RequestContext
+from viewer.sources.errors import (
+    ConsentWithheld, PatientNotFound, ReauthenticationRequired, SourceUnavailable,
+)
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+CTX = RequestContext("tok", "555000000001", "555000000101", "Patel", "Asha", "RWV99")
+NHS = "9990000018"
+
+
+def make_patient(nhs=NHS, source=SourceKind.PDS, ods="Y90001"):
+    return Patient(nhs, HumanName("SMITH", ("Ann",)), "female", PartialDate.parse("1950-01-02"),
+                   Provenance(source, "Patient", nhs, NOW), gp_practice_ods=ods)
+
+
+@dataclass
+class Trace:
+    patient: Patient
+    retrieved_at: datetime = NOW
+    superseded_from: str | None = None
+    restricted: bool = False
+
+
+@dataclass
+class FakePds:
+    result: object = None
+    error: Exception | None = None
+    calls: list = field(default_factory=list)
+
+    async def read(self, nhs, ctx):
+        self.calls.append(nhs)
+        if self.error:
+            raise self.error
+        return self.result or Trace(make_patient(nhs))
+
+
+class FakeSds:
+    async def lookup_gpconnect(self, ods):
+        return ("endpoint", ods)
+
+
+@dataclass
+class FakeGp:
+    error: Exception | None = None
+    delay: float = 0
+    calls: list = field(default_factory=list)
+
+    async def get_structured_record(self, nhs, endpoint, ctx):
+        self.calls.append(nhs)
+        await asyncio.sleep(self.delay)
+        if self.error:
+            raise self.error
+        return b"{}"
+
+
+@dataclass
+class Fetched:
+    patient: dict | None
+    resources: dict
+
+
+@dataclass
+class FakeHospital:
+    error: Exception | None = None
+    patient: dict | None = field(default_factory=lambda: {"resourceType": "Patient"})
+
+    async def fetch_record(self, nhs, ctx):
+        if self.error:
+            raise self.error
+        return Fetched(self.patient, {})
+
+
+def map_gp(body, *, retrieved_at):
+    return SourceRecord(SourceKind.GP, retrieved_at, make_patient(source=SourceKind.GP))
+
+
+def map_hosp(patient, resources, *, retrieved_at, org_ods, org_name):
+    assert org_ods == "RWV99"
+    return SourceRecord(SourceKind.HOSPITAL, retrieved_at, make_patient(source=SourceKind.HOSPITAL),
+                        org_ods=org_ods, org_name=org_name)
+
+
+def service(pds=None, gp=None, hospital=None, fresh=True):
+    sources = RecordSources(pds or FakePds(), FakeSds(), gp if gp is not None else FakeGp(),
+                            hospital if hospital is not None else FakeHospital(), map_gp, map_hosp,
+                            lambda trace, now: fresh)
+    return OpenRecord(sources, org_ods="RWV99", org_name="Sandbox Trust", clock=lambda: NOW)
+
+
+def run(svc, nhs=NHS):
+    updates = []
+    record = asyncio.run(svc(nhs, CTX, updates.append))
+    return record, updates
+
+
+def test_both_sources_loaded_and_progress_reported():
+    record, updates = run(service())
+    assert record.statuses[SourceKind.GP].state is SourceState.LOADED
+    assert record.statuses[SourceKind.HOSPITAL].state is SourceState.LOADED
+    assert record.gp is not None and record.hospital is not None
+    assert updates[0].statuses[SourceKind.PDS].state is SourceState.LOADING
+    assert len(updates) >= 4
+
+
+def test_invalid_number_sends_nothing():
+    pds = FakePds()
+    with pytest.raises(InvalidNhsNumber):
+        run(service(pds=pds), "9990000019")
+    assert pds.calls == []
+
+
+def test_dissent_is_withheld_and_hospital_still_shown():
+    record, _ = run(service(gp=FakeGp(error=ConsentWithheld("dissent"))))
+    assert record.statuses[SourceKind.GP].state is SourceState.WITHHELD
+    assert record.hospital is not None
+
+
+def test_gp_failure_keeps_hospital():
+    record, _ = run(service(gp=FakeGp(error=SourceUnavailable("GP Connect did not answer in time"))))
+    gp = record.statuses[SourceKind.GP]
+    assert gp.state is SourceState.FAILED and "did not answer" in gp.reason
+    assert record.statuses[SourceKind.HOSPITAL].state is SourceState.LOADED
+
+
+def test_unexpected_mapping_defect_fails_only_that_source():
+    def broken(body, *, retrieved_at):
+        raise KeyError("boom")
+
+    svc = service()
+    svc._s = RecordSources(FakePds(), FakeSds(), FakeGp(), FakeHospital(), broken, map_hosp,
+                           lambda t, n: True)
+    record, _ = run(svc)
+    assert record.statuses[SourceKind.GP].state is SourceState.FAILED
+    assert record.hospital is not None
+
+
+def test_not_registered_with_gp():
+    pds = FakePds(result=Trace(make_patient(ods=None)))
+    gp = FakeGp()
+    record, _ = run(service(pds=pds, gp=gp))
+    assert record.statuses[SourceKind.GP].state is SourceState.NOT_FOUND
+    assert gp.calls == []
+
+
+def test_restricted_patient_gp_not_called():
+    gp = FakeGp()
+    record, _ = run(service(pds=FakePds(result=Trace(make_patient(), restricted=True)), gp=gp))
+    assert gp.calls == []
+    assert record.statuses[SourceKind.GP].state is SourceState.NOT_FOUND
+
+
+def test_stale_trace_blocks_gp():
+    gp = FakeGp()
+    record, _ = run(service(gp=gp, fresh=False))
+    assert gp.calls == []
+    assert "24 hours" in record.statuses[SourceKind.GP].reason
+
+
+def test_superseded_number_followed_and_announced():
+    new = "9990000026"
+    pds = FakePds(result=Trace(make_patient(new), superseded_from=NHS))
+    gp = FakeGp()
+    record, _ = run(service(pds=pds, gp=gp))
+    assert gp.calls == [new]
+    assert any("replaced" in n for n in record.notices)
+
+
+def test_pds_failure_still_shows_hospital():
+    record, _ = run(service(pds=FakePds(error=SourceUnavailable("PDS unavailable"))))
+    assert record.statuses[SourceKind.PDS].state is SourceState.FAILED
+    assert record.statuses[SourceKind.GP].state is SourceState.FAILED
+    assert record.hospital is not None
+
+
+def test_patient_unknown_to_hospital():
+    record, _ = run(service(hospital=FakeHospital(patient=None)))
+    assert record.statuses[SourceKind.HOSPITAL].state is SourceState.NOT_FOUND
+
+
+def test_reauthentication_propagates():
+    with pytest.raises(ReauthenticationRequired):
+        run(service(hospital=FakeHospital(error=ReauthenticationRequired("sign in"))))
+
+
+def test_pds_not_found():
+    record, _ = run(service(pds=FakePds(error=PatientNotFound("No patient"))))
+    assert record.statuses[SourceKind.PDS].state is SourceState.NOT_FOUND
+
+
+def test_sources_run_concurrently():
+    # The hospital answers while the GP is still waiting: the update stream shows hospital loaded, GP loading.
+    record, updates = run(service(gp=FakeGp(delay=0.05)))
+    assert any(u.statuses[SourceKind.HOSPITAL].state is SourceState.LOADED
+               and u.statuses[SourceKind.GP].state is SourceState.LOADING for u in updates)
+    assert record.statuses[SourceKind.GP].at - NOW < timedelta(seconds=1)

@@ -1,0 +1,74 @@
+import logging
+
+import pytest
+
+from viewer.config import ConfigError, ConfigPaths, Settings, load_settings, merge_layers, read_toml
+
+
+def test_defaults():
+    s = merge_layers()
+    assert s.idle_lock_minutes == 15
+    assert s.session_max_hours == 12
+    assert s.cache_retention_hours == 72
+
+
+def test_user_cannot_override_endpoints_or_security(caplog):
+    with caplog.at_level(logging.WARNING):
+        s = merge_layers(user={"pds_url": "https://evil.example", "idle_lock_minutes": 600,
+                               "font_scale": 1.25})
+    assert s.pds_url == ""
+    assert s.idle_lock_minutes == 15
+    assert s.font_scale == 1.25
+    assert "only policy or the machine" in caplog.text
+
+
+def test_policy_beats_machine_beats_user():
+    s = merge_layers(policy={"idle_lock_minutes": 5}, machine={"idle_lock_minutes": 10,
+                     "pds_url": "https://pds"}, user={"font_scale": 2, "high_contrast": "yes"})
+    assert s.idle_lock_minutes == 5
+    assert s.pds_url == "https://pds"
+    assert s.high_contrast is True
+
+
+def test_policy_also_beats_user_for_user_settings():
+    assert merge_layers(policy={"font_scale": 1.0}, user={"font_scale": 3.0}).font_scale == 1.0
+
+
+def test_wrong_type_names_the_setting():
+    with pytest.raises(ConfigError, match="idle_lock_minutes"):
+        merge_layers(machine={"idle_lock_minutes": "soon"})
+
+
+def test_unknown_settings_are_ignored(caplog):
+    with caplog.at_level(logging.WARNING):
+        assert merge_layers(machine={"nonsense": 1}) == Settings()
+    assert "unknown setting" in caplog.text
+
+
+def test_toml_layers(tmp_path):
+    machine = tmp_path / "m.toml"
+    machine.write_text('[wardview]\npds_url = "https://pds.example"\nidle_lock_minutes = 20\n')
+    user = tmp_path / "u.toml"
+    user.write_text('hospital_fhir_url = "https://nope"\nfont_scale = 1.5\n')
+    s = load_settings(ConfigPaths(policy_file=tmp_path / "absent.toml", machine_file=machine, user_file=user))
+    assert (s.pds_url, s.idle_lock_minutes, s.hospital_fhir_url, s.font_scale) == (
+        "https://pds.example", 20, "", 1.5)
+
+
+def test_corrupt_toml_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = = not toml")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        read_toml(bad)
+
+
+def test_sandbox_forbidden_by_policy():
+    with pytest.raises(PermissionError):
+        merge_layers(policy={"allow_sandbox": False}).for_sandbox({})
+
+
+def test_describe_lists_every_setting_with_scope():
+    rows = Settings.describe()
+    names = {r[0] for r in rows}
+    assert {"issuer", "pds_url", "font_scale"} <= names
+    assert all(r[1] in ("machine", "user") for r in rows)
