@@ -72,3 +72,11 @@ def test_describe_lists_every_setting_with_scope():
     names = {r[0] for r in rows}
     assert {"issuer", "pds_url", "font_scale"} <= names
     assert all(r[1] in ("machine", "user") for r in rows)
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name, *_ in Settings.describe() if f"`{name}`" not in readme]
+    assert missing == []
