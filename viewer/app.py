@@ -45,7 +45,7 @@ def system_browser(_username: str | None) -> Callable[[str], None]:
 
 def sandbox_browser(ca_cert: str) -> Callable[[str | None], Callable[[str], None]]:
     """In sandbox mode a chosen demo clinician's sign-in is answered by the sandbox's stand-in browser."""
-    from viewer.sandbox.robot import answer_sign_in  # noqa: PLC0415 - sandbox wiring only
+    from viewer.sandbox.robot import answer_sign_in
 
     def browser_for(username: str | None) -> Callable[[str], None]:
         if username is None:
@@ -56,8 +56,8 @@ def sandbox_browser(ca_cert: str) -> Callable[[str | None], Callable[[str], None
 
 
 def start_sandbox(options: LaunchOptions) -> tuple[Any, dict[str, Any]]:
-    from viewer.sandbox.faults import FaultPlan  # noqa: PLC0415
-    from viewer.sandbox.runner import Sandbox  # noqa: PLC0415
+    from viewer.sandbox.faults import FaultPlan
+    from viewer.sandbox.runner import Sandbox
 
     sandbox = Sandbox(seed=options.seed, faults=FaultPlan.parse(options.fault_specs))
     return sandbox, sandbox.start()
@@ -86,13 +86,13 @@ def install_crash_hook(report: Callable[[str], None]) -> None:
 
 def run(settings: Settings, options: LaunchOptions) -> int:
     """Start the GUI. Returns the process exit code."""
-    from PySide6.QtCore import QTimer  # noqa: PLC0415
-    from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: PLC0415
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from viewer.services.compose import build_workspace, http_client_for  # noqa: PLC0415
-    from viewer.ui.main_window import MainWindow  # noqa: PLC0415
-    from viewer.ui.runner import AsyncRunner  # noqa: PLC0415
-    from viewer.ui.theme import apply_theme  # noqa: PLC0415
+    from viewer.services.compose import build_workspace, http_client_for
+    from viewer.ui.main_window import MainWindow
+    from viewer.ui.runner import AsyncRunner
+    from viewer.ui.theme import apply_theme
 
     sandbox = None
     demo_users: list[tuple[str, str]] = []

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = _parser().parse_known_args(argv)
     configure_logging()
     if args.command == "sandbox":
-        from viewer.sandbox.runner import serve  # noqa: PLC0415 - sandbox wiring only
+        from viewer.sandbox.runner import serve
 
         return serve(args.serve_seed, args.serve_fault, sys.stdout)
     if args.patient and not is_valid(args.patient):
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"wardview: {exc}", file=sys.stderr)
         return 2
-    from viewer.app import LaunchOptions, run  # noqa: PLC0415 - Qt only when the GUI is wanted
+    from viewer.app import LaunchOptions, run
 
     options = LaunchOptions(
         sandbox=args.sandbox,

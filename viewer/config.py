@@ -178,7 +178,7 @@ def read_toml(path: Path | None) -> dict[str, Any]:
 def read_registry(key: str) -> dict[str, Any]:  # pragma: no cover - Windows only
     """Values under HKLM\\<key>; empty where the key or winreg is absent."""
     try:
-        import winreg  # noqa: PLC0415
+        import winreg
     except ImportError:
         return {}
     values: dict[str, Any] = {}

@@ -34,7 +34,7 @@ class RedactionFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed log call must not crash the app
+        except Exception:
             message = str(record.msg)
         record.msg = redact(message)
         record.args = None

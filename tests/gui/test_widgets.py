@@ -3,8 +3,17 @@ from datetime import UTC, date, datetime
 import pytest
 
 from viewer.domain import (
-    Allergy, Concept, HumanName, Medication, PartialDate, Patient, Problem, Provenance, Reaction,
-    SourceKind, SourceRecord,
+    Allergy,
+    Concept,
+    HumanName,
+    Medication,
+    PartialDate,
+    Patient,
+    Problem,
+    Provenance,
+    Reaction,
+    SourceKind,
+    SourceRecord,
 )
 from viewer.record.combined import combine
 from viewer.record.status import SourceState, SourceStatus
@@ -108,7 +117,8 @@ def test_banner_copy_nhs_number(qtbot):
 def test_born_text_unknown_and_partial():
     p = Patient("9990000018", HumanName(None), None, None, prov(SourceKind.PDS, "Patient"))
     assert born_text(p, date(2026, 1, 1)) == "Not Known"
-    p2 = Patient("9990000018", HumanName(None), None, PartialDate.parse("1950"), prov(SourceKind.PDS, "Patient"))
+    p2 = Patient("9990000018", HumanName(None), None, PartialDate.parse("1950"),
+                 prov(SourceKind.PDS, "Patient"))
     assert born_text(p2, date(2026, 1, 1)) == "1950"
 
 

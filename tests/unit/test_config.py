@@ -58,7 +58,7 @@ def test_toml_layers(tmp_path):
 def test_corrupt_toml_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("this is = = not toml")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
         read_toml(bad)
 
 

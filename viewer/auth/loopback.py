@@ -1,9 +1,10 @@
 """The loopback redirect listener of a native-app sign-in (RFC 8252 section 7.3).
 
 The system browser hands the authorization code back to Wardview by loading
-`http://127.0.0.1:{port}/callback?code=..&state=..`. Only this machine may reach that address, the port
-is chosen by the OS at random, and the listener lives only as long as one sign-in: it takes exactly one
-well-formed callback and then closes, so a stale or second redirect finds nothing listening.
+`http://127.0.0.1:{port}/callback?code=..&state=..`. Only this machine may reach that address,
+the port is chosen by the OS at random, and the listener lives only as long as one sign-in: it
+takes exactly one well-formed callback and then closes, so a stale or second redirect finds
+nothing listening.
 
 The HTTP handled here is tiny (one GET request line, headers ignored), so it is parsed by hand over
 `asyncio.start_server` rather than pulling in a web framework; the request is size- and time-bounded
@@ -21,7 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOST = "127.0.0.1"  # never 0.0.0.0, never "localhost" (which may resolve off-box or to ::1)
+# Never 0.0.0.0; never "localhost", which may resolve to ::1 or, misconfigured, off the machine.
+LOOPBACK_HOST = "127.0.0.1"
 CALLBACK_PATH = "/callback"
 MAX_REQUEST_BYTES = 8192  # request line + headers; a real redirect is far smaller
 READ_TIMEOUT = 10.0  # seconds one connection may take to send its request head
@@ -29,7 +31,8 @@ READ_TIMEOUT = 10.0  # seconds one connection may take to send its request head
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Wardview</title>
 <style>body{{font-family:Arial,sans-serif;margin:3em;color:#212b32}}h1{{color:#005eb8}}</style>
-</head><body><h1>{heading}</h1><p>You can close this window and return to Wardview.</p></body></html>
+</head><body><h1>{heading}</h1>
+<p>You can close this window and return to Wardview.</p></body></html>
 """
 _DONE_PAGE = _PAGE.format(heading="Sign-in received")
 _FAILED_PAGE = _PAGE.format(heading="Sign-in was not completed")
@@ -39,7 +42,7 @@ _BAD_REQUEST_PAGE = _PAGE.format(heading="This sign-in link is incomplete")
 
 @dataclass(frozen=True, slots=True)
 class CallbackResult:
-    """What the authorization server sent back through the browser. `code` is a secret: not in repr."""
+    """What the authorization server sent back via the browser. `code` is secret: not in repr."""
 
     code: str | None = field(default=None, repr=False)
     state: str | None = field(default=None, repr=False)
@@ -91,7 +94,7 @@ class LoopbackListener:
         log.debug("sign-in listener started on loopback port %d", self._port)
 
     async def wait(self, timeout: float | None = None) -> CallbackResult:
-        """Wait for the one valid callback; raises TimeoutError. The listener is closed either way."""
+        """Wait for the one valid callback (TimeoutError if none); the listener closes either way."""
         if self._result is None:
             raise RuntimeError("listener not started")
         try:

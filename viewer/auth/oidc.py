@@ -6,10 +6,11 @@ to a one-shot loopback listener on 127.0.0.1 (RFC 8252), `state` ties the callba
 (CSRF) and `nonce` ties the ID token to it (replay). The ID token's signature and claims are checked
 against the IdP's published keys before anything in it is believed.
 
-Authlib supplies the OAuth/PKCE primitives and the OIDC ID-token claim rules; joserfc (which Authlib 1.9
-recommends in place of the deprecated `authlib.jose`) verifies the JWS. Authlib's httpx integration is
-not used: it wants to own the HTTP client, while Wardview shares one `httpx.AsyncClient` (TLS via the OS
-trust store, timeouts) across all services.
+Authlib supplies the OAuth/PKCE primitives and the OIDC ID-token claim rules; joserfc (which
+Authlib 1.9 recommends in place of the deprecated `authlib.jose`) verifies the JWS. Authlib's httpx
+integration is not used: it wants to own the HTTP client (and warns that its plain-httpx support is
+deprecated), while Wardview shares one `httpx.AsyncClient` (OS trust store, timeouts) across all
+services.
 
 Nothing here writes a token, code, state, nonce or verifier to a log or into an exception message.
 """
@@ -30,10 +31,11 @@ from urllib.parse import urlsplit
 import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7009 import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
+from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from viewer.auth.loopback import CallbackResult, LoopbackListener
@@ -51,13 +53,13 @@ _SAFE_ERROR_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 
 
-# --- errors ------------------------------------------------------------------------------------------
+# --- errors ------------------------------------------------------------------------------------
 
 
 class AuthError(Exception):
     """A sign-in failure. `str(error)` is `user_message`, a sentence a clinician understands.
 
-    `detail` is a short technical reason for logs (claim name, OAuth error code); it never holds a token.
+    `detail` is a short technical reason for logs (claim name, OAuth error code), never a token.
     """
 
     default_message = "Sign-in failed. Please try again."
@@ -119,7 +121,7 @@ class SessionExpired(AuthError):
     default_message = "Your sign-in has expired. Please sign in again."
 
 
-# --- tokens ------------------------------------------------------------------------------------------
+# --- tokens ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -142,11 +144,11 @@ class TokenSet:
     __str__ = __repr__
 
     def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
-        """True when the access token is expired or will be within `seconds` (refresh before use)."""
+        """True when the access token has expired or will within `seconds` (refresh before use)."""
         return (now or datetime.now(UTC)) + timedelta(seconds=seconds) >= self.expires_at
 
 
-# --- client ------------------------------------------------------------------------------------------
+# --- client ------------------------------------------------------------------------------------
 
 
 def _utcnow() -> datetime:
@@ -154,7 +156,7 @@ def _utcnow() -> datetime:
 
 
 class OidcClient:
-    """OpenID Connect relying party for the desktop app (authorization code + PKCE, loopback redirect).
+    """OpenID Connect relying party for the desktop app (auth code + PKCE, loopback redirect).
 
     `http` is the app's shared client; TLS trust and timeouts are its business, not this class's.
     """
@@ -180,10 +182,10 @@ class OidcClient:
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
 
-    # discovery -------------------------------------------------------------------------------------
+    # discovery ----------------------------------------------------------------------------------
 
     async def discover(self) -> dict[str, Any]:
-        """Fetch and check the IdP's metadata. The issuer must match exactly (OIDC Discovery 4.3)."""
+        """Fetch and check the IdP's metadata; the issuer must match exactly (OIDC Discovery 4.3)."""
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         response = await self._send("GET", url, headers={"Accept": "application/json"})
         meta = self._json_or_error(response, what="discovery")
@@ -244,7 +246,7 @@ class OidcClient:
                 ) from None
         return self._keys
 
-    # sign-in ---------------------------------------------------------------------------------------
+    # sign-in ------------------------------------------------------------------------------------
 
     async def sign_in(
         self,
@@ -342,7 +344,7 @@ class OidcClient:
         if callback.state is None or callback.code is None:
             raise StateMismatch(detail="state missing")
 
-    # refresh, userinfo, revoke ---------------------------------------------------------------------
+    # refresh, userinfo, revoke ------------------------------------------------------------------
 
     async def refresh(self, tokens: TokenSet) -> TokenSet:
         """Exchange the refresh token for new tokens; SessionExpired when the IdP says no."""
@@ -359,7 +361,7 @@ class OidcClient:
         return refreshed
 
     async def userinfo(self, tokens: TokenSet) -> dict[str, Any]:
-        """The user's claims (roles, selected role). `sub` must be the ID token's (OIDC Core 5.3.4)."""
+        """The user's claims (roles, selected role); `sub` must match the ID token (OIDC 5.3.4)."""
         meta = await self._meta()
         endpoint = meta.get("userinfo_endpoint")
         if not _is_https(endpoint):
@@ -370,7 +372,10 @@ class OidcClient:
         response = await self._send(
             "GET",
             endpoint,
-            headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"},
+            headers={
+                "Authorization": f"Bearer {tokens.access_token}",
+                "Accept": "application/json",
+            },
         )
         if response.status_code == 401:
             raise SessionExpired(detail="userinfo 401")
@@ -395,10 +400,7 @@ class OidcClient:
         ):
             if not token:
                 continue
-            body = prepare_token_request(
-                "", token=token, token_type_hint=hint, client_id=self.client_id
-            )
-            body = body.removeprefix("grant_type=&")  # revocation takes no grant_type
+            body, _ = prepare_revoke_token_request(token, hint, body=f"client_id={self.client_id}")
             try:
                 response = await self._send("POST", endpoint, content=body, headers=_FORM)
                 if response.status_code != 200:
@@ -410,7 +412,7 @@ class OidcClient:
             raise first_error
         log.info("tokens revoked")
 
-    # internals -------------------------------------------------------------------------------------
+    # internals ----------------------------------------------------------------------------------
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -456,7 +458,9 @@ class OidcClient:
             if previous is not None and id_token == previous.id_token:
                 claims = previous.claims
             else:
-                claims = await self._verify_id_token(id_token, nonce=nonce, access_token=access_token)
+                claims = await self._verify_id_token(
+                    id_token, nonce=nonce, access_token=access_token
+                )
                 if previous is not None:
                     _check_same_subject(claims, previous.claims)
         elif previous is not None:
@@ -479,17 +483,15 @@ class OidcClient:
     async def _verify_id_token(
         self, id_token: str, *, nonce: str | None, access_token: str | None
     ) -> dict[str, Any]:
-        keys = await self._jwks()
         try:
-            token = _decode(id_token, keys)
-        except JoseError:
-            # An unknown key id may mean the IdP rotated its keys since we fetched them: once, refetch.
-            keys = await self._jwks(refresh=True)
             try:
-                token = _decode(id_token, keys)
-            except JoseError as error:
-                log.warning("ID token refused (%s)", error.error)
-                raise TokenInvalid(detail=f"signature: {error.error}") from None
+                token = _decode(id_token, await self._jwks())
+            except InvalidKeyIdError:
+                # The IdP may have rotated its keys since we fetched them: refetch once.
+                token = _decode(id_token, await self._jwks(refresh=True))
+        except JoseError as error:
+            log.warning("ID token refused (%s)", error.error)
+            raise TokenInvalid(detail=f"jws: {error.error}") from None
         except ValueError:
             log.warning("ID token refused (unreadable)")
             raise TokenInvalid(detail="unreadable") from None
@@ -530,7 +532,7 @@ class OidcClient:
         return dict(claims)
 
 
-# --- helpers -----------------------------------------------------------------------------------------
+# --- helpers -----------------------------------------------------------------------------------
 
 
 def acr_satisfies(acr: Any, min_acr: str) -> bool:

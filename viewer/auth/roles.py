@@ -1,7 +1,7 @@
 """CIS2 national RBAC roles, and which of them may open a patient's record in Wardview.
 
-Care Identity Service 2 tells us every role a user holds (`nhsid_nrbac_roles`); the user works in one
-at a time, and that role's id travels with every national API call. A record viewer shows clinical
+Care Identity Service 2 tells us every role a user holds (`nhsid_nrbac_roles`); the user works in
+one at a time, and that role's id travels with every national API call. A record viewer shows clinical
 data, so only clinical access roles may open records. The default allow-list is the national RBAC
 generic clinical access roles (NHS England, "User roles and access" / NCRS rationalised role codes):
 
@@ -10,9 +10,9 @@ generic clinical access roles (NHS England, "User roles and access" / NCRS ratio
     R8003  Health Professional Access Role (allied and other health professionals)
     R8004  Healthcare Student Access Role (students who need to view detailed records)
 
-Non-clinical roles, e.g. R8006 Medical Secretary, R8008 Admin or Clinical Support, R8009 Receptionist,
-R8010 Clerical, are refused with a reason. A trust can narrow or widen the list through configuration
-(`RolePolicy(allowed_role_codes=...)`).
+Non-clinical roles, e.g. R8006 Medical Secretary, R8008 Admin or Clinical Support, R8009
+Receptionist, R8010 Clerical, are refused with a reason. A trust can narrow or widen the list through
+configuration (`RolePolicy(allowed_role_codes=...)`).
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class Allergy:
 
 @dataclass(frozen=True, slots=True)
 class Medication:
-    """A medicine from either record. `kind` is acute / repeat / repeat-dispensing where the source says."""
+    """A medicine from either record; `kind` is acute / repeat / repeat-dispensing as the source says."""
 
     name: Concept
     provenance: Provenance
@@ -90,7 +90,7 @@ class RecordWarning:
 
 @dataclass(frozen=True, slots=True)
 class Unreadable:
-    """A resource that could not be mapped: counted and shown, never dropped silently. No patient data here."""
+    """A resource that could not be mapped: counted and shown, never silently dropped; no patient data."""
 
     source: str
     resource_type: str

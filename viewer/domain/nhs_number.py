@@ -1,4 +1,4 @@
-"""NHS number rules (Modulus 11) kept in one place, because a wrong patient is the worst error a viewer can make."""
+"""NHS number rules (Modulus 11) in one place: a wrong patient is the worst error a viewer can make."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where an item came from. Every clinical item carries one so a clinician can always see its source and age."""
+"""Where an item came from: every clinical item carries one, so its source and age are always visible."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class SourceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """The source system, organisation, FHIR resource and retrieval time of one item (GP Connect STR02/03/05)."""
+    """Source system, organisation, FHIR resource and retrieval time of an item (GP Connect STR02/03/05)."""
 
     source: SourceKind
     resource_type: str

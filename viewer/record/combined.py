@@ -130,7 +130,7 @@ def combine(
     hospital: SourceRecord | None,
     notices: tuple[str, ...] = (),
 ) -> CombinedRecord:
-    """Build the combined record; the PDS patient leads the banner, falling back to the GP's then hospital's."""
+    """Build the combined record; PDS leads the banner, else the GP's patient, else the hospital's."""
     patient = pds or (gp.patient if gp else None) or (hospital.patient if hospital else None)
     mismatches = find_mismatches(
         pds, gp.patient if gp else None, hospital.patient if hospital else None

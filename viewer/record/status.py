@@ -1,4 +1,4 @@
-"""Per-source status, shown in the status strip: a clinician must always know which part is missing and why."""
+"""Per-source status for the status strip: a clinician must always know which part is missing and why."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
-    QApplication,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -66,7 +66,9 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         if workspace.sandbox:
-            notice = QLabel("SANDBOX - synthetic patients only, not for clinical use", objectName="sandboxNotice")
+            notice = QLabel(
+                "SANDBOX - synthetic patients only, not for clinical use", objectName="sandboxNotice"
+            )
             notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
             outer.addWidget(notice)
         self.stack = QStackedWidget()

@@ -50,16 +50,18 @@ class DomainTableModel(QAbstractTableModel, Generic[T]):
     def item(self, row: int) -> T:
         return self._items[row]
 
-    def rowCount(self, parent: Index = _EMPTY) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: Index = _EMPTY) -> int:
         return 0 if parent.isValid() else len(self._items)
 
-    def columnCount(self, parent: Index = _EMPTY) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: Index = _EMPTY) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802,E501
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self.columns):
-                return self.columns[section][0]
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.columns):
+            return self.columns[section][0]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -93,7 +95,8 @@ def _allergy_status(a: Allergy) -> str:
     if not a.is_active:
         ended = f" {a.end_date.display()}" if a.end_date else ""
         reason = f" - {a.end_reason}" if a.end_reason else ""
-        return f"Resolved{ended}{reason}" if status in ("resolved", "inactive") else f"{status}{ended}{reason}"
+        word = "Resolved" if status in ("resolved", "inactive") else status
+        return f"{word}{ended}{reason}"
     return status.capitalize()
 
 

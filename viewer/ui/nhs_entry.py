@@ -37,7 +37,8 @@ class NhsNumberEdit(QLineEdit):
         if valid != self._valid:
             self._valid = valid
             self.validity_changed.emit(valid)
-        self.setToolTip("" if valid or len(digits) < 10 else "Check digit does not match: not a valid NHS number")
+        wrong = not valid and len(digits) >= 10
+        self.setToolTip("Check digit does not match: not a valid NHS number" if wrong else "")
 
     def is_valid(self) -> bool:
         return self._valid

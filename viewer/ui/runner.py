@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
 
 
 class AsyncRunner(QObject):
@@ -99,7 +102,7 @@ class AsyncRunner(QObject):
         if cleanup is not None:
             try:
                 self.run_blocking(cleanup(), timeout=5)
-            except Exception:  # noqa: BLE001 - shutting down: nothing more to do
-                pass
+            except Exception as exc:  # shutting down: log and carry on
+                log.warning("Clean-up at shut-down failed (%s)", type(exc).__name__)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

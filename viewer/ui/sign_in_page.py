@@ -1,4 +1,4 @@
-"""The first screen: sign in with the NHS Care Identity (system browser), or as a demo clinician in the sandbox.
+"""The first screen: sign in with NHS Care Identity (system browser), or as a sandbox demo clinician.
 
 Signals:
     sign_in_requested(object): a demo username (sandbox) or None (system browser).

@@ -1,7 +1,15 @@
 from datetime import UTC, datetime
 
 from viewer.domain import (
-    Allergy, Concept, HumanName, Medication, PartialDate, Patient, Provenance, SourceKind, SourceRecord,
+    Allergy,
+    Concept,
+    HumanName,
+    Medication,
+    PartialDate,
+    Patient,
+    Provenance,
+    SourceKind,
+    SourceRecord,
 )
 from viewer.record.combined import AllergyState, combine, find_mismatches
 from viewer.record.status import SourceState, SourceStatus

@@ -9,7 +9,10 @@ from viewer.record.status import SourceState
 from viewer.services.open_record import InvalidNhsNumber, OpenRecord, RecordSources
 from viewer.sources.context import RequestContext
 from viewer.sources.errors import (
-    ConsentWithheld, PatientNotFound, ReauthenticationRequired, SourceUnavailable,
+    ConsentWithheld,
+    PatientNotFound,
+    ReauthenticationRequired,
+    SourceUnavailable,
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
