@@ -37,7 +37,7 @@ class ConsentWithheld(SourceError):
 
 
 class PatientNotFound(SourceError):
-    """The source holds no record for this NHS number (or may not say: sensitive, deceased, not registered)."""
+    """No record for this NHS number here (a source may not say why: sensitive, deceased, unregistered)."""
 
 
 class InvalidRequest(SourceError):
