@@ -81,6 +81,11 @@ class LoopbackListener:
         return host, port
 
     @property
+    def answered(self) -> bool:
+        """True once the one valid callback has arrived (it may not have been collected yet)."""
+        return self._result is not None and self._result.done()
+
+    @property
     def redirect_uri(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}{self._path}"

@@ -311,6 +311,8 @@ class OidcClient:
                     except TimeoutError:
                         log.warning("sign-in timed out waiting for the browser")
                         raise SignInTimedOut(detail="no callback before timeout") from None
+                if listener.answered:
+                    continue  # the callback is in; let the waiter hand it over first
                 # The browser step finished first: a failure there would otherwise leave the
                 # clinician waiting the full timeout for a callback that cannot come.
                 error = browser.exception()

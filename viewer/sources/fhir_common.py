@@ -1,0 +1,160 @@
+"""Tolerant readers for FHIR JSON shared by the STU3 (GP Connect) and R4 (hospital) mappers.
+
+Real suppliers send wrong types (a string where a list is due, a list where an object is due); each
+reader returns an empty value instead of raising, so one odd element never costs a clinician the item.
+The element shapes used here are identical in STU3 and R4.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewer.domain.coding import Coding, Concept
+from viewer.domain.dates import PartialDate
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """A FHIR array; a lone value where an array is due is read as a one-item array."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    return [value]
+
+
+def as_text(value: Any) -> str | None:
+    """A non-blank string kept exactly as received: free text is never stripped or truncated."""
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def coding(value: Any) -> Coding | None:
+    data = as_dict(value)
+    system, code, display = (as_text(data.get(k)) for k in ("system", "code", "display"))
+    if code is None and display is None:
+        return None
+    return Coding(system, code, display)
+
+
+def concept(value: Any) -> Concept:
+    """A CodeableConcept; an empty Concept() when nothing readable is there (callers decide)."""
+    data = as_dict(value)
+    codings = tuple(c for c in (coding(item) for item in as_list(data.get("coding"))) if c is not None)
+    return Concept(as_text(data.get("text")), codings)
+
+
+def code_of(value: Any, system: str | None = None) -> str | None:
+    """The first code of a CodeableConcept (optionally from one system)."""
+    for item in as_list(as_dict(value).get("coding")):
+        data = as_dict(item)
+        code = as_text(data.get("code"))
+        if code and (system is None or data.get("system") == system):
+            return code
+    return None
+
+
+def partial_date(value: Any) -> PartialDate | None:
+    """A FHIR date/dateTime with its precision kept; None when missing or unreadable."""
+    return PartialDate.parse(value) if isinstance(value, str) else None
+
+
+def first_date(resource: dict[str, Any], *names: str) -> PartialDate | None:
+    """The first of several choice elements holding a date (onsetDateTime, onsetPeriod, ...)."""
+    for name in names:
+        value = resource.get(name)
+        if isinstance(value, dict):  # a Period: when it began, else when it ended
+            found = partial_date(value.get("start")) or partial_date(value.get("end"))
+        else:
+            found = partial_date(value)
+        if found is not None:
+            return found
+    return None
+
+
+def notes(value: Any) -> tuple[str, ...]:
+    """Annotation texts, untruncated and unaltered."""
+    return tuple(t for t in (as_text(as_dict(n).get("text")) for n in as_list(value)) if t)
+
+
+def human_name(value: Any) -> str | None:
+    """A HumanName as one line (`Dr Sandra Gose`), for recorders and prescribers."""
+    data = as_dict(value)
+    text = as_text(data.get("text"))
+    if text:
+        return text
+    parts = [p for p in as_list(data.get("prefix")) if as_text(p)]
+    parts += [g for g in as_list(data.get("given")) if as_text(g)]
+    family = as_text(data.get("family"))
+    if family:
+        parts.append(family)
+    return " ".join(parts) or None
+
+
+def reference_key(value: Any) -> tuple[str | None, str | None]:
+    """(`Practitioner`, `abc`) from a Reference to `Practitioner/abc`, an absolute URL or a versioned
+    reference; `#x` (contained) gives (None, `#x`); no reference gives (None, None)."""
+    ref = as_text(as_dict(value).get("reference"))
+    if ref is None:
+        return None, None
+    if ref.startswith("#"):
+        return None, ref
+    parts = [p for p in ref.split("/") if p]
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return None, ref
+
+
+def extensions(resource: Any, name: str) -> list[dict[str, Any]]:
+    """Extensions whose url is `name` or ends with it. Suppliers publish one extension under several
+    hosts and schemes (`https://fhir.nhs.uk/...`, `http://fhir.hl7.org.uk/...`), so callers pass the
+    distinctive tail (`MedicationStatementLastIssueDate-1`) or, for nested parts, the exact url."""
+    found = (as_dict(x) for x in as_list(as_dict(resource).get("extension")))
+    return [e for e in found if isinstance(e.get("url"), str) and e["url"].endswith(name)]
+
+
+def extension(resource: Any, name: str) -> dict[str, Any]:
+    """The first matching extension, or {} so chained reads stay safe."""
+    found = extensions(resource, name)
+    return found[0] if found else {}
+
+
+def identifier_value(resource: Any, system: str) -> str | None:
+    for ident in as_list(as_dict(resource).get("identifier")):
+        data = as_dict(ident)
+        if data.get("system") == system and as_text(data.get("value")):
+            return data["value"]
+    return None
+
+
+class ResourceIndex:
+    """Resources of a Bundle by (type, id) so references resolve regardless of entry order; a dangling
+    reference resolves to None and callers keep the item without the referenced detail."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self, resources: list[dict[str, Any]]):
+        self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for res in resources:
+            rtype, rid = res.get("resourceType"), res.get("id")
+            if isinstance(rtype, str) and isinstance(rid, str):
+                self._by_key.setdefault((rtype, rid), res)
+
+    def get(self, rtype: str, rid: str | None) -> dict[str, Any] | None:
+        return self._by_key.get((rtype, rid)) if rid is not None else None
+
+    def resolve(self, reference: Any, expected_type: str | None = None) -> dict[str, Any] | None:
+        """The resource a Reference points at, or None when it is not in the Bundle."""
+        rtype, rid = reference_key(reference)
+        if rid is None:
+            return None
+        rtype = rtype or expected_type
+        if rtype is None or (expected_type is not None and rtype != expected_type):
+            return None
+        return self.get(rtype, rid)

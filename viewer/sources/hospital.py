@@ -1,0 +1,294 @@
+"""The trust's FHIR R4 server: find the patient by NHS number, then search every resource type at once.
+
+Pages are followed to the end because a missing page is a silently missing allergy or medicine. A next
+link that leaves the server is refused (the bearer token must not travel), and a type the server does not
+support is left out of the result, so the mapper reports that area as not supplied instead of empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from viewer.domain.nhs_number import normalise
+from viewer.sources.context import RequestContext
+from viewer.sources.errors import (
+    AccessDenied,
+    InvalidRequest,
+    ReauthenticationRequired,
+    SourceError,
+    SourceUnavailable,
+    UnreadableResponse,
+)
+from viewer.sources.fhir_common import as_dict, as_list, as_text
+from viewer.sources.http import Sleep, send
+from viewer.sources.r4_patient import NHS_NUMBER_SYSTEM, nhs_number_of
+
+log = logging.getLogger(__name__)
+
+SERVICE = "The hospital record server"
+FHIR_JSON = "application/fhir+json"
+DEFAULT_TYPES: tuple[str, ...] = (
+    "AllergyIntolerance",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "Encounter",
+    "Observation",
+    "Immunization",
+    "DocumentReference",
+    "Flag",
+)
+MAX_PAGES = 10_000  # a server that pages forever must not hang the ward
+# Statuses that mean "this server does not offer that search", not "this patient has nothing".
+_UNSUPPORTED = (400, 404, 405, 422, 501)
+
+_MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
+_MSG_UNAVAILABLE = "The hospital record server is not answering at the moment"
+_MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
+_MSG_FOREIGN_LINK = (
+    "The hospital record server pointed to another server for the rest of the record; "
+    "it was not fetched, so the record would be incomplete"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HospitalFetch:
+    """What the hospital holds for one patient. A type absent from `resources` was not supplied.
+    `outcomes` counts OperationOutcome entries (warnings the server put in its search results)."""
+
+    patient: dict | None
+    resources: dict[str, list[dict]]
+    outcomes: int = 0
+
+
+@dataclass(slots=True)
+class _TypeResult:
+    resources: dict[str, list[dict]] = field(default_factory=dict)
+    outcomes: int = 0
+    supported: bool = True
+
+
+class HospitalClient:
+    """Searches the trust's server on the shared client, at most `max_concurrency` requests at a time."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        *,
+        page_size: int = 200,
+        max_concurrency: int = 6,
+        sleep: Sleep = asyncio.sleep,
+    ):
+        self._client = client
+        self._sleep = sleep
+        self._base = base_url.rstrip("/")
+        self._origin = _origin(self._base)
+        self._page_size = page_size
+        self._max_concurrency = max(1, max_concurrency)
+
+    async def _get_json(
+        self, url: str, ctx: RequestContext, params: Any = None, *, type_search: bool = False
+    ) -> Any:
+        """One page as parsed JSON; None when a type search is not supported by this server."""
+        response = await send(
+            self._client,
+            "GET",
+            url,
+            safe=True,
+            service=SERVICE,
+            sleep=self._sleep,
+            params=params,
+            headers={"Authorization": f"Bearer {ctx.access_token}", "Accept": FHIR_JSON},
+        )
+        status = response.status_code
+        if status == 401:
+            raise ReauthenticationRequired(_MSG_SIGN_IN, status=status)
+        if status == 403:
+            raise AccessDenied("Your role may not see this hospital record", status=status)
+        if status in (408, 429) or (status >= 500 and status != 501):
+            raise SourceUnavailable(_MSG_UNAVAILABLE, status=status)
+        if status >= 400:
+            if type_search and status in _UNSUPPORTED:
+                return None
+            raise InvalidRequest(f"The hospital record server refused the request (HTTP {status})",
+                                 status=status)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise UnreadableResponse(_MSG_UNREADABLE, status=status) from None
+        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+            raise UnreadableResponse(_MSG_UNREADABLE, status=status)
+        return body
+
+    async def find_patient(self, nhs_number: str, ctx: RequestContext) -> dict | None:
+        """The hospital's Patient for this NHS number, or None when the hospital does not know them."""
+        matches = await self._find_patients(nhs_number, ctx)
+        return matches[0] if matches else None
+
+    async def _find_patients(self, nhs_number: str, ctx: RequestContext) -> list[dict]:
+        nhs_number = normalise(nhs_number)
+        identifier = f"{NHS_NUMBER_SYSTEM}|{nhs_number}"
+        body = await self._get_json(f"{self._base}/Patient", ctx, {"identifier": identifier})
+        found: dict[str, dict] = {}
+        ignored = 0
+        for entry in as_list(body.get("entry")):
+            resource = as_dict(as_dict(entry).get("resource"))
+            if resource.get("resourceType") != "Patient" or not as_text(resource.get("id")):
+                continue
+            # a server that ignored the search parameter must never hand us another patient
+            if nhs_number_of(resource) == nhs_number:
+                found.setdefault(resource["id"], resource)
+            else:
+                ignored += 1
+        if ignored:
+            log.warning("Hospital returned %d patients without the searched NHS number: ignored", ignored)
+        return list(found.values())
+
+    async def fetch_resources(
+        self, patient_id: str, ctx: RequestContext, types: tuple[str, ...] = DEFAULT_TYPES
+    ) -> dict[str, list[dict]]:
+        """Every resource of each type for one patient; keys only for the types the server supplied."""
+        resources, outcomes = await self._fetch_all([patient_id], ctx, types)
+        if outcomes:
+            log.info("Hospital search returned %d OperationOutcome entries (ignored)", outcomes)
+        return resources
+
+    async def fetch_record(self, nhs_number: str, ctx: RequestContext) -> HospitalFetch:
+        """The patient and all their resources. Duplicate hospital registrations for one NHS number are
+        all searched, so nothing recorded under the second one goes missing."""
+        patients = await self._find_patients(nhs_number, ctx)
+        if not patients:
+            return HospitalFetch(None, {})
+        if len(patients) > 1:
+            log.warning("Hospital holds %d patient records for one NHS number", len(patients))
+        ids = [p["id"] for p in patients]
+        resources, outcomes = await self._fetch_all(ids, ctx, DEFAULT_TYPES)
+        return HospitalFetch(patients[0], resources, outcomes)
+
+    async def _fetch_all(
+        self, patient_ids: list[str], ctx: RequestContext, types: tuple[str, ...]
+    ) -> tuple[dict[str, list[dict]], int]:
+        semaphore = asyncio.Semaphore(self._max_concurrency)
+        jobs = [(pid, rtype) for pid in patient_ids for rtype in types]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._search_type(pid, rtype, ctx, semaphore))
+                         for pid, rtype in jobs]
+        except BaseExceptionGroup as failed:
+            raise _most_telling(failed) from None
+        merged: dict[str, list[dict]] = {}
+        seen: set[tuple[str, str]] = set()
+        outcomes = 0
+        supported = dict.fromkeys(types, True)
+        for (_, rtype), task in zip(jobs, tasks, strict=True):
+            result = task.result()
+            outcomes += result.outcomes
+            supported[rtype] = supported[rtype] and result.supported
+            for key, items in result.resources.items():
+                bucket = merged.setdefault(key, [])
+                for item in items:
+                    rid = item.get("id") if isinstance(item, dict) else None
+                    if isinstance(rid, str) and rid:
+                        if (key, rid) in seen:
+                            continue
+                        seen.add((key, rid))
+                    bucket.append(item)
+        for rtype, ok in supported.items():
+            if ok:
+                merged.setdefault(rtype, [])
+            elif not any(isinstance(r, dict) and r for r in merged.get(rtype, [])):
+                merged.pop(rtype, None)
+                log.info("Hospital server does not support %s searches", rtype)
+        return merged, outcomes
+
+    async def _search_type(
+        self, patient_id: str, rtype: str, ctx: RequestContext, semaphore: asyncio.Semaphore
+    ) -> _TypeResult:
+        result = _TypeResult()
+        url: str | None = f"{self._base}/{rtype}"
+        params: Any = {"patient": patient_id, "_count": str(self._page_size)}
+        visited: set[str] = set()
+        pages = 0
+        while url is not None:
+            async with semaphore:
+                body = await self._get_json(url, ctx, params, type_search=pages == 0)
+            if body is None:
+                result.supported = False
+                return result
+            pages += 1
+            self._collect(body, rtype, result)
+            visited.add(url if params is None else str(httpx.URL(url, params=params)))
+            url, params = self._next_link(body, visited), None
+            if pages >= MAX_PAGES and url is not None:
+                log.warning("Hospital %s search stopped after %d pages", rtype, pages)
+                raise UnreadableResponse(_MSG_UNREADABLE)
+        return result
+
+    def _next_link(self, body: dict, visited: set[str]) -> str | None:
+        for link in as_list(body.get("link")):
+            data = as_dict(link)
+            if data.get("relation") != "next":
+                continue
+            target = as_text(data.get("url"))
+            if target is None:
+                return None
+            target = httpx.URL(self._base + "/").join(target).__str__()
+            if _origin(target) != self._origin:
+                log.warning("Hospital server sent a next link to another host: refused")
+                raise UnreadableResponse(_MSG_FOREIGN_LINK)
+            if target in visited:
+                log.warning("Hospital server sent a next link already followed: paging stopped")
+                return None
+            return target
+        return None
+
+    @staticmethod
+    def _collect(body: dict, rtype: str, result: _TypeResult) -> None:
+        for entry in as_list(body.get("entry")):
+            entry = as_dict(entry)
+            resource = entry.get("resource")
+            mode = as_dict(entry.get("search")).get("mode")
+            if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+                result.outcomes += 1
+                continue
+            if mode == "outcome":
+                result.outcomes += 1
+                continue
+            if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+                result.resources.setdefault(resource["resourceType"], []).append(resource)
+            else:
+                # kept as an empty placeholder so the mapper counts it as unreadable, never drops it
+                result.resources.setdefault(rtype, []).append({})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _most_telling(group: BaseExceptionGroup) -> BaseException:
+    """One error for the caller: re-authentication first (never 'no data'), then any typed error."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for kind in (ReauthenticationRequired, SourceError):
+        for exc in leaves:
+            if isinstance(exc, kind):
+                return exc
+    return leaves[0]

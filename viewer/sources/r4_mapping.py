@@ -1,0 +1,343 @@
+"""The hospital's FHIR R4 (UK Core) resources -> one SourceRecord.
+
+Tolerant by design (CLINICAL.md): each resource is mapped on its own, and one that cannot be shown is
+counted in `unreadable` with a reason, never dropped and never allowed to hide the rest. Entered-in-error
+items are not clinical facts, so they are counted the same way instead of being shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from viewer.domain.clinical import Allergy, Medication, Problem, Reaction, RecordWarning, Unreadable
+from viewer.domain.coding import SNOMED
+from viewer.domain.provenance import Provenance, SourceKind
+from viewer.domain.source_record import SourceRecord
+from viewer.sources.fhir_common import (
+    as_dict,
+    as_list,
+    as_text,
+    code_of,
+    concept,
+    first_date,
+    human_name,
+    notes,
+    partial_date,
+    reference_key,
+)
+from viewer.sources.r4_dosage import dosage_text
+from viewer.sources.r4_fields import is_empty, quantity_text
+from viewer.sources.r4_patient import map_r4_patient
+
+log = logging.getLogger(__name__)
+
+SOURCE = SourceKind.HOSPITAL
+# Coded "no known allergy" situations: an assertion that there is nothing, not an allergy to something.
+NO_KNOWN_ALLERGY_CODES = frozenset({
+    "716186003",  # No known allergy
+    "409137002",  # No known drug allergy
+    "428607008",  # No known environmental allergy
+    "429625007",  # No known food allergy
+})
+ENTERED_IN_ERROR = "entered-in-error"
+# Areas the domain model holds, and the FHIR types that supply each (absent key = not supplied).
+AREAS = {
+    "Allergies": ("AllergyIntolerance",),
+    "Medications": ("MedicationRequest", "MedicationStatement"),
+    "Problems": ("Condition",),
+}
+
+
+class _Skip(Exception):
+    """A resource that must not be shown; its message is the Unreadable reason (no patient data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    retrieved_at: datetime
+    org_ods: str
+    org_name: str
+    index: dict[tuple[str, str], dict[str, Any]]
+
+    def provenance(self, resource: dict[str, Any]) -> Provenance:
+        return Provenance(
+            SOURCE,
+            str(resource.get("resourceType")),
+            as_text(resource.get("id")),
+            self.retrieved_at,
+            self.org_ods,
+            self.org_name,
+        )
+
+    def resolve(self, owner: dict[str, Any], ref: Any) -> dict[str, Any] | None:
+        """A referenced resource: contained (`#id`) or fetched alongside (`Type/id`)."""
+        rtype, rid = reference_key(ref)
+        if rid is None:
+            return None
+        if rid.startswith("#"):
+            for item in as_list(owner.get("contained")):
+                if isinstance(item, dict) and f"#{item.get('id')}" == rid:
+                    return item
+            return None
+        return self.index.get((rtype or "", rid))
+
+    def person(self, owner: dict[str, Any], ref: Any) -> str | None:
+        """A recorder/requester as a name: the reference's display, else the resolved resource's name."""
+        display = as_text(as_dict(ref).get("display"))
+        if display:
+            return display
+        target = self.resolve(owner, ref)
+        if target is None:
+            return None
+        if target.get("resourceType") == "Organization":
+            return as_text(target.get("name"))
+        for name in as_list(target.get("name")):
+            text = human_name(name)
+            if text:
+                return text
+        return None
+
+
+def map_hospital_record(
+    patient: dict | None,
+    resources: dict[str, list[dict]],
+    *,
+    retrieved_at: datetime,
+    org_ods: str,
+    org_name: str,
+) -> SourceRecord:
+    """Map what HospitalClient fetched. A type missing from `resources` was not supplied (not 'none')."""
+    resources = resources if isinstance(resources, dict) else {}
+    index = {
+        (str(r.get("resourceType")), str(r.get("id"))): r
+        for items in resources.values()
+        for r in as_list(items)
+        if isinstance(r, dict) and r.get("id") is not None
+    }
+    ctx = _Context(retrieved_at, org_ods, org_name, index)
+    unreadable: list[Unreadable] = []
+
+    mapped_patient = None
+    if isinstance(patient, dict):
+        try:
+            mapped_patient = map_r4_patient(
+                patient, source=SOURCE, retrieved_at=retrieved_at, org_ods=org_ods, org_name=org_name
+            )
+        except Exception as exc:  # tolerant: the clinical items still show
+            unreadable.append(_unreadable("Patient", patient, f"could not be read ({type(exc).__name__})"))
+    elif patient is not None:
+        unreadable.append(Unreadable(SOURCE.value, "Patient", None, "not a FHIR resource"))
+
+    allergies = _map_all(resources, "AllergyIntolerance", _allergy, ctx, unreadable)
+    medications = _map_all(resources, "MedicationRequest", _medication_request, ctx, unreadable)
+    medications += _map_all(resources, "MedicationStatement", _medication_statement, ctx, unreadable)
+    problems = _map_all(resources, "Condition", _problem, ctx, unreadable)
+
+    missing = tuple(
+        area for area, types in AREAS.items() if any(t not in resources for t in types)
+    )
+    warnings = tuple(
+        RecordWarning(
+            "area-not-supplied",
+            f"The hospital record did not supply {area.lower()}: this part may be incomplete.",
+            Provenance(SOURCE, "Bundle", None, retrieved_at, org_ods, org_name),
+            area,
+        )
+        for area in missing
+    )
+    return SourceRecord(
+        source=SOURCE,
+        retrieved_at=retrieved_at,
+        patient=mapped_patient,
+        org_ods=org_ods,
+        org_name=org_name,
+        allergies=tuple(allergies),
+        allergies_supplied="AllergyIntolerance" in resources,
+        medications=tuple(medications),
+        problems=tuple(problems),
+        warnings=warnings,
+        unreadable=tuple(unreadable),
+        missing_areas=missing,
+    )
+
+
+def _unreadable(rtype: str, resource: Any, reason: str) -> Unreadable:
+    rid = as_text(resource.get("id")) if isinstance(resource, dict) else None
+    return Unreadable(SOURCE.value, rtype, rid, reason)
+
+
+def _map_all(
+    resources: dict[str, list[dict]],
+    rtype: str,
+    mapper: Callable[[dict[str, Any], _Context], Any],
+    ctx: _Context,
+    unreadable: list[Unreadable],
+) -> list[Any]:
+    out: list[Any] = []
+    for resource in as_list(resources.get(rtype)):
+        if not isinstance(resource, dict) or not resource:
+            unreadable.append(_unreadable(rtype, resource, "entry has no resource"))
+            continue
+        if resource.get("resourceType") != rtype:
+            unreadable.append(_unreadable(rtype, resource, "wrong or missing resource type"))
+            continue
+        try:
+            out.append(mapper(resource, ctx))
+        except _Skip as skip:
+            unreadable.append(_unreadable(rtype, resource, str(skip)))
+        except Exception as exc:  # tolerant: never let one resource hide the record
+            log.warning("Unreadable hospital %s (%s)", rtype, type(exc).__name__)
+            unreadable.append(_unreadable(rtype, resource, f"could not be read ({type(exc).__name__})"))
+    return out
+
+
+def _allergy(res: dict[str, Any], ctx: _Context) -> Allergy:
+    verification = code_of(res.get("verificationStatus"))
+    if verification == ENTERED_IN_ERROR:
+        raise _Skip("entered in error")
+    substance = concept(res.get("code"))
+    nka = any(
+        c.code in NO_KNOWN_ALLERGY_CODES and c.system in (SNOMED, None) for c in substance.codings
+    )
+    if is_empty(substance):
+        raise _Skip("no substance given")
+    category = tuple(c for c in as_list(res.get("category")) if as_text(c))
+    end_date, end_reason = _allergy_end(res)
+    criticality = res.get("criticality")
+    return Allergy(
+        substance=substance,
+        provenance=ctx.provenance(res),
+        clinical_status=code_of(res.get("clinicalStatus")),
+        verification_status=verification,
+        category=category,
+        criticality=criticality if isinstance(criticality, str) else None,
+        asserted=partial_date(res.get("recordedDate")),
+        onset=first_date(res, "onsetDateTime", "onsetPeriod"),
+        recorder=ctx.person(res, res.get("recorder")) or ctx.person(res, res.get("asserter")),
+        notes=notes(res.get("note")),
+        end_date=end_date,
+        end_reason=end_reason,
+        reactions=tuple(_reaction(r) for r in as_list(res.get("reaction")) if isinstance(r, dict)),
+        no_known_allergies=nka,
+    )
+
+
+def _allergy_end(res: dict[str, Any]) -> tuple[Any, str | None]:
+    """UK Core / Care Connect allergy-end extension (endDate + reasonEnded), when a server sends it."""
+    for ext in as_list(res.get("extension")):
+        data = as_dict(ext)
+        if not str(data.get("url", "")).rstrip("/").endswith(("AllergyIntoleranceEnd", "AllergyEnd")):
+            continue
+        parts = {as_dict(p).get("url"): as_dict(p) for p in as_list(data.get("extension"))}
+        end = partial_date(parts.get("endDate", {}).get("valueDateTime"))
+        reason = as_text(parts.get("reasonEnded", {}).get("valueString"))
+        return end, reason
+    return None, None
+
+
+def _reaction(data: dict[str, Any]) -> Reaction:
+    manifestations = tuple(
+        c for c in (concept(m) for m in as_list(data.get("manifestation"))) if not is_empty(c)
+    )
+    severity = data.get("severity")
+    return Reaction(
+        manifestations=manifestations,
+        severity=severity if isinstance(severity, str) else None,
+        description=as_text(data.get("description")),
+        onset=partial_date(data.get("onset")),
+    )
+
+
+def _medicine_name(res: dict[str, Any], ctx: _Context) -> Any:
+    name = concept(res.get("medicationCodeableConcept"))
+    if is_empty(name) and "medicationReference" in res:
+        medication = ctx.resolve(res, res.get("medicationReference"))
+        if medication is not None:
+            name = concept(medication.get("code"))
+        if is_empty(name):
+            display = as_text(as_dict(res.get("medicationReference")).get("display"))
+            name = concept({"text": display})
+    if is_empty(name):
+        raise _Skip("no medicine name given")
+    return name
+
+
+def _status(res: dict[str, Any]) -> str | None:
+    status = res.get("status")
+    if status == ENTERED_IN_ERROR:
+        raise _Skip("entered in error")
+    return status if isinstance(status, str) else None
+
+
+def _patient_instructions(dosages: Any) -> tuple[str, ...]:
+    texts = (as_text(as_dict(d).get("patientInstruction")) for d in as_list(dosages))
+    return tuple(t for t in texts if t)
+
+
+def _medication_request(res: dict[str, Any], ctx: _Context) -> Medication:
+    status = _status(res)
+    name = _medicine_name(res, ctx)
+    dispense = as_dict(res.get("dispenseRequest"))
+    validity = as_dict(dispense.get("validityPeriod"))
+    return Medication(
+        name=name,
+        provenance=ctx.provenance(res),
+        status=status,
+        kind=code_of(res.get("courseOfTherapyType")),
+        dosage=dosage_text(res.get("dosageInstruction")),
+        quantity=quantity_text(dispense.get("quantity")),
+        started=partial_date(res.get("authoredOn")) or partial_date(validity.get("start")),
+        ended=partial_date(validity.get("end")),
+        prescriber=ctx.person(res, res.get("requester")),
+        patient_notes=_patient_instructions(res.get("dosageInstruction")),
+        prescriber_notes=notes(res.get("note")),
+    )
+
+
+def _medication_statement(res: dict[str, Any], ctx: _Context) -> Medication:
+    """A statement is the drug history (what the patient takes, mostly prescribed outside the trust)."""
+    status = _status(res)
+    name = _medicine_name(res, ctx)
+    period = as_dict(res.get("effectivePeriod"))
+    started = partial_date(res.get("effectiveDateTime")) or partial_date(period.get("start"))
+    return Medication(
+        name=name,
+        provenance=ctx.provenance(res),
+        status=status,
+        dosage=dosage_text(res.get("dosage")),
+        started=started or partial_date(res.get("dateAsserted")),
+        ended=partial_date(period.get("end")),
+        prescriber=ctx.person(res, res.get("informationSource")),
+        patient_notes=_patient_instructions(res.get("dosage")),
+        prescriber_notes=notes(res.get("note")),
+        prescribed_elsewhere=True,
+    )
+
+
+def _problem(res: dict[str, Any], ctx: _Context) -> Problem:
+    if code_of(res.get("verificationStatus")) == ENTERED_IN_ERROR:
+        raise _Skip("entered in error")
+    condition = concept(res.get("code"))
+    if is_empty(condition):
+        raise _Skip("no condition given")
+    severity = concept(res.get("severity"))
+    return Problem(
+        condition=condition,
+        provenance=ctx.provenance(res),
+        clinical_status=code_of(res.get("clinicalStatus")),
+        significance=severity.label or None,
+        onset=first_date(res, "onsetDateTime", "onsetPeriod"),
+        abated=_abated(res),
+        notes=notes(res.get("note")),
+    )
+
+
+def _abated(res: dict[str, Any]) -> Any:
+    period = as_dict(res.get("abatementPeriod"))
+    return partial_date(res.get("abatementDateTime")) or partial_date(period.get("end")) or partial_date(
+        period.get("start")
+    )
