@@ -1,0 +1,227 @@
+"""GP Connect STU3 clinical resources -> domain items (allergies, medicines, problems).
+
+Each mapper is a pure function of (resource, context) that returns one item or raises Unmappable; the
+caller turns Unmappable into a counted Unreadable, so nothing is lost silently. Field values are kept as
+given: free text is never trimmed, partial dates stay partial.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewer.domain.clinical import Allergy, Medication, Problem, Reaction
+from viewer.domain.coding import SNOMED, Concept
+from viewer.sources.fhir_common import (
+    as_dict,
+    as_list,
+    as_text,
+    code_of,
+    concept,
+    extension,
+    extensions,
+    first_date,
+    notes,
+    partial_date,
+)
+from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
+
+# SNOMED concepts that record an explicit "no known allergies" statement (the spec examples and TPP use
+# 716186003; the others are its drug/food/environment variants). Different from an empty list.
+NO_KNOWN_ALLERGY_CODES = frozenset({"716186003", "409137002", "429625007", "428607008", "428197003"})
+TRANSFER_DEGRADED_MEDICATION = "196421000000109"
+GP_PRACTICE_AGENCY = "prescribed-at-gp-practice"
+
+EXT_ALLERGY_END = "AllergyIntoleranceEnd-1"
+EXT_LAST_ISSUE = "MedicationStatementLastIssueDate-1"
+EXT_PRESCRIBING_AGENCY = "PrescribingAgency-1"
+EXT_PRESCRIPTION_TYPE = "PrescriptionType-1"
+EXT_QUANTITY_TEXT = "MedicationQuantityText-1"
+EXT_SIGNIFICANCE = "ProblemSignificance-1"
+
+
+def status_code(value: Any) -> str | None:
+    """STU3 sends statuses as plain codes; some suppliers send an R4-style CodeableConcept."""
+    text = as_text(value)
+    if text is not None:
+        return text.strip()
+    return code_of(value)
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def _substance(resource: dict[str, Any], what: str) -> Concept:
+    found = concept(resource.get("code"))
+    if not found.label:
+        raise Unmappable(f"{what} has no code or text")
+    return found
+
+
+def _reaction(value: Any) -> Reaction:
+    data = as_dict(value)
+    manifestations = tuple(c for c in (concept(m) for m in as_list(data.get("manifestation"))) if c.label)
+    return Reaction(
+        manifestations=manifestations,
+        severity=as_text(data.get("severity")),
+        description=as_text(data.get("description")),
+        onset=partial_date(data.get("onset")),
+    )
+
+
+def map_allergy(resource: dict[str, Any], ctx: Stu3Context, *, ended_list: bool = False) -> Allergy:
+    """An AllergyIntolerance. Items in the Ended allergies list are resolved by definition, so a missing
+    clinicalStatus there reads as resolved rather than as an unknown (i.e. active) allergy."""
+    substance = _substance(resource, "allergy")
+    end = extension(resource, EXT_ALLERGY_END)
+    end_date = end_reason = None
+    if end:
+        end_date = partial_date(extension(end, "endDate").get("valueDateTime"))
+        end_reason = as_text(extension(end, "reasonEnded").get("valueString"))
+    clinical_status = status_code(resource.get("clinicalStatus"))
+    if clinical_status is None and ended_list:
+        clinical_status = "resolved"
+    category = tuple(c for c in (as_text(v) for v in as_list(resource.get("category"))) if c)
+    rid = resource_id(resource)
+    return Allergy(
+        substance=substance,
+        provenance=ctx.provenance("AllergyIntolerance", rid),
+        clinical_status=clinical_status,
+        verification_status=status_code(resource.get("verificationStatus")),
+        category=category,
+        criticality=as_text(resource.get("criticality")),
+        asserted=partial_date(resource.get("assertedDate")),
+        onset=first_date(resource, "onsetDateTime", "onsetPeriod"),
+        recorder=ctx.person_name(resource.get("recorder")),
+        notes=notes(resource.get("note")),
+        end_date=end_date,
+        end_reason=end_reason,
+        reactions=tuple(_reaction(r) for r in as_list(resource.get("reaction"))),
+        no_known_allergies=substance.code_in(SNOMED) in NO_KNOWN_ALLERGY_CODES,
+    )
+
+
+def map_allergy_recorded_elsewhere(
+    resource: dict[str, Any], ctx: Stu3Context, resource_type: str, *, ended_list: bool = False
+) -> Allergy:
+    """An allergy the practice recorded as a problem or observation, listed in an allergy List: it must
+    still read as an allergy (CLINICAL.md)."""
+    substance = _substance(resource, "allergy entry")
+    clinical_status = status_code(resource.get("clinicalStatus")) or status_code(resource.get("status"))
+    if ended_list and clinical_status is None:
+        clinical_status = "resolved"
+    return Allergy(
+        substance=substance,
+        provenance=ctx.provenance(resource_type, resource_id(resource)),
+        clinical_status=clinical_status,
+        verification_status=status_code(resource.get("verificationStatus")),
+        asserted=partial_date(resource.get("assertedDate")) or partial_date(resource.get("issued")),
+        onset=first_date(resource, "onsetDateTime", "onsetPeriod", "effectiveDateTime", "effectivePeriod"),
+        recorder=ctx.person_name(resource.get("asserter") or resource.get("performer")),
+        notes=notes(resource.get("note")) or _comment(resource),
+        end_date=first_date(resource, "abatementDateTime", "abatementPeriod"),
+        no_known_allergies=substance.code_in(SNOMED) in NO_KNOWN_ALLERGY_CODES,
+    )
+
+
+def _comment(resource: dict[str, Any]) -> tuple[str, ...]:
+    text = as_text(resource.get("comment"))
+    return (text,) if text else ()
+
+
+def _quantity(plan: dict[str, Any]) -> str | None:
+    """The quantity as the prescriber wrote it (the text extension), else value and unit."""
+    quantity = as_dict(as_dict(plan.get("dispenseRequest")).get("quantity"))
+    text = as_text(extension(quantity, EXT_QUANTITY_TEXT).get("valueString"))
+    if text:
+        return text
+    number = quantity.get("value")
+    if isinstance(number, bool) or not isinstance(number, int | float | str):
+        number = None
+    elif isinstance(number, float) and number.is_integer():
+        number = int(number)
+    unit = as_text(quantity.get("unit")) or as_text(quantity.get("code"))
+    joined = " ".join(str(p) for p in (number, unit) if p not in (None, ""))
+    return joined or None
+
+
+def _dosage(entries: list[Any]) -> tuple[str | None, list[str]]:
+    texts, patient = [], []
+    for item in entries:
+        data = as_dict(item)
+        if as_text(data.get("text")):
+            texts.append(data["text"])
+        if as_text(data.get("patientInstruction")):
+            patient.append(data["patientInstruction"])
+    return ("; ".join(_unique(texts)) or None), patient
+
+
+def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
+    """A MedicationStatement with its authorisation (the MedicationRequest plan in basedOn) and the
+    Medication it names. A dangling plan or medication reference keeps what the statement has."""
+    plan: dict[str, Any] = {}
+    for ref in as_list(statement.get("basedOn")):
+        found = ctx.index.resolve(ref, "MedicationRequest")
+        if found is not None:
+            plan = found
+            break
+    medication = ctx.index.resolve(statement.get("medicationReference"), "Medication")
+    if medication is None and plan:
+        medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
+    name = concept(as_dict(medication).get("code"))
+    if not name.label:
+        name = concept(statement.get("medicationCodeableConcept") or plan.get("medicationCodeableConcept"))
+    if not name.label:
+        display = as_dict(statement.get("medicationReference")).get("display")
+        name = Concept(as_text(display))
+    if not name.label:
+        raise Unmappable("medicine has no name (its Medication is missing or uncoded)")
+
+    dosage, patient_notes = _dosage(as_list(statement.get("dosage")))
+    plan_dosage, plan_patient = _dosage(as_list(plan.get("dosageInstruction")))
+    kind_ext = extension(plan, EXT_PRESCRIPTION_TYPE) or extension(statement, EXT_PRESCRIPTION_TYPE)
+    kind = code_of(kind_ext.get("valueCodeableConcept"))
+    agency = code_of(extension(statement, EXT_PRESCRIBING_AGENCY).get("valueCodeableConcept"))
+    last_issue = None
+    for ext in extensions(statement, EXT_LAST_ISSUE):
+        last_issue = partial_date(ext.get("valueDateTime")) or partial_date(ext.get("valueDate"))
+        if last_issue:
+            break
+    effective = as_dict(statement.get("effectivePeriod"))
+    started = partial_date(effective.get("start")) or partial_date(statement.get("effectiveDateTime"))
+    prescriber = ctx.person_name(plan.get("recorder")) or ctx.person_name(
+        as_dict(plan.get("requester")).get("agent")
+    )
+    return Medication(
+        name=name,
+        provenance=ctx.provenance("MedicationStatement", resource_id(statement)),
+        status=status_code(statement.get("status")),
+        kind=kind.lower() if kind else None,
+        dosage=dosage or plan_dosage,
+        quantity=_quantity(plan) if plan else None,
+        started=started,
+        ended=partial_date(effective.get("end")),
+        last_issued=last_issue,
+        prescriber=prescriber,
+        patient_notes=_unique(patient_notes + plan_patient),
+        prescriber_notes=_unique(list(notes(statement.get("note"))) + list(notes(plan.get("note")))),
+        prescribed_elsewhere=agency is not None and agency != GP_PRACTICE_AGENCY,
+        transfer_degraded=name.code_in(SNOMED) == TRANSFER_DEGRADED_MEDICATION,
+    )
+
+
+def map_problem(condition: dict[str, Any], ctx: Stu3Context) -> Problem:
+    """A Condition (problem header): significance comes from the CareConnect extension."""
+    found = concept(condition.get("code"))
+    if not found.label:
+        raise Unmappable("problem has no code or text")
+    significance = as_text(extension(condition, EXT_SIGNIFICANCE).get("valueCode"))
+    return Problem(
+        condition=found,
+        provenance=ctx.provenance("Condition", resource_id(condition)),
+        clinical_status=status_code(condition.get("clinicalStatus")),
+        significance=significance,
+        onset=first_date(condition, "onsetDateTime", "onsetPeriod"),
+        abated=first_date(condition, "abatementDateTime", "abatementPeriod"),
+        notes=notes(condition.get("note")),
+    )
