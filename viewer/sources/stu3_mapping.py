@@ -1,0 +1,435 @@
+"""GP Connect structured record (STU3 Bundle) -> one SourceRecord.
+
+Real supplier Bundles break FHIR in small ways (forbidden id characters, lists where objects are due,
+references to resources that are not there), and a strict validator would reject them whole, leaving the
+clinician nothing. So this reads plain dicts (orjson, no pydantic: ~4 MB must map in well under 200 ms),
+never relies on entry order, and puts every resource it cannot show into `unreadable` with a reason.
+List-referenced allergies and medicines that are missing from the Bundle are counted there too: a
+silently lost allergy is the worst defect this module could have.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+
+from viewer.domain.clinical import Allergy, Medication, Problem, RecordWarning, Unreadable
+from viewer.domain.patient import Patient
+from viewer.domain.provenance import SourceKind
+from viewer.domain.source_record import SourceRecord
+from viewer.sources.errors import UnreadableResponse
+from viewer.sources.fhir_common import (
+    ResourceIndex,
+    as_dict,
+    as_list,
+    as_text,
+    code_of,
+    extensions,
+    identifier_value,
+    reference_key,
+)
+from viewer.sources.r4_patient import map_r4_patient
+from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
+from viewer.sources.stu3_items import (
+    map_allergy,
+    map_allergy_recorded_elsewhere,
+    map_medication,
+    map_problem,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE = SourceKind.GP.value
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+EXT_WARNING = "ListWarningCode-1"
+
+ALLERGY_LIST = "886921000000105"
+ENDED_ALLERGY_LIST = "1103671000000101"
+MEDICATION_LIST = "933361000000108"
+AREA_BY_LIST_CODE = {
+    ALLERGY_LIST: "allergies",
+    ENDED_ALLERGY_LIST: "allergies",
+    "1149501000000101": "consultations",
+    "714311000000108": "diary entries",
+    "1102181000000102": "immunisations",
+    "887191000000108": "investigations",
+    MEDICATION_LIST: "medications",
+    "792931000000107": "referrals",
+    "717711000000103": "problems",
+    "826501000000100": "uncategorised data",
+}
+AREA_BY_PARAMETER = {
+    "includeAllergies": "allergies",
+    "includeMedication": "medications",
+    "includeConsultations": "consultations",
+    "includeProblems": "problems",
+    "includeImmunisations": "immunisations",
+    "includeUncategorisedData": "uncategorised data",
+    "includeInvestigations": "investigations",
+    "includeReferrals": "referrals",
+    "includeDiaryEntries": "diary entries",
+}
+WARNING_MESSAGES = {
+    "confidential-items": "Items excluded due to confidentiality and/or patient preferences",
+    "data-in-transit": (
+        "Patient record transfer from previous GP practice not yet complete; "
+        "information recorded before the transfer may be missing"
+    ),
+    "data-awaiting-filing": (
+        "Patient record contains some items in the GP practice workflow that have not been reviewed "
+        "for inclusion; recent information may be missing"
+    ),
+}
+RECORD_WIDE_WARNINGS = frozenset({"data-in-transit"})
+_PARAMETER_NAME = re.compile(r"\binclude[A-Za-z]+\b")
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _ListInfo:
+    area: str | None
+    code: str | None
+    warnings: tuple[str, ...]
+    resource: dict[str, Any]
+    contained: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return body
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise UnreadableResponse("The GP practice's system sent a record that could not be read") from None
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        raise UnreadableResponse("The GP practice's system sent a record that could not be read")
+    return data
+
+
+def _list_info(resource: dict[str, Any]) -> _ListInfo:
+    code_value = as_dict(resource.get("code"))
+    code = None
+    for coding in as_list(code_value.get("coding")):
+        candidate = as_text(as_dict(coding).get("code"))
+        if candidate:
+            code = candidate
+            break
+    area = AREA_BY_LIST_CODE.get(code or "")
+    title = as_text(resource.get("title")) or ""
+    if area is None and code and "allerg" in code.lower():
+        area = "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
+    elif area is None and code and "medication" in code.lower():
+        area = "medications"
+    elif area is None and not code and "allerg" in title.lower():
+        area = "allergies"
+    warnings = tuple(
+        dict.fromkeys(
+            w for w in (as_text(e.get("valueCode")) or code_of(e.get("valueCodeableConcept"))
+                        for e in extensions(resource, EXT_WARNING)) if w
+        )
+    )
+    contained = {}
+    for item in as_list(resource.get("contained")):
+        rid = resource_id(as_dict(item))
+        if rid is not None:
+            contained[rid] = item
+    return _ListInfo(area, code, warnings, resource, contained)
+
+
+def _is_ended_list(info: _ListInfo) -> bool:
+    if info.code == ENDED_ALLERGY_LIST or (info.code and "ended" in info.code.lower()):
+        return True
+    title = (as_text(info.resource.get("title")) or "").lower()
+    return "ended" in title or "resolved" in title
+
+
+def _practice(
+    patient: dict[str, Any] | None, index: ResourceIndex, organizations: list[dict[str, Any]]
+) -> tuple[str | None, str | None]:
+    """The practice that holds the record: managingOrganization, else the GP organisation, else the only
+    Organization in the Bundle."""
+    org = None
+    if patient is not None:
+        org = index.resolve(patient.get("managingOrganization"), "Organization")
+        if org is None:
+            for ref in as_list(patient.get("generalPractitioner")):
+                org = index.resolve(ref, "Organization")
+                if org is not None:
+                    break
+    if org is None and len(organizations) == 1:
+        org = organizations[0]
+    if org is None:
+        return None, None
+    return identifier_value(org, ODS_SYSTEM), as_text(org.get("name"))
+
+
+class _Mapper:
+    """One mapping run: collects items and unreadables as it walks the Bundle once."""
+
+    def __init__(self, bundle: dict[str, Any], retrieved_at: datetime):
+        self.retrieved_at = retrieved_at
+        self.unreadable: list[Unreadable] = []
+        self.resources: list[dict[str, Any]] = []
+        for position, entry in enumerate(as_list(bundle.get("entry"))):
+            self._take_entry(entry, position)
+        self.index = ResourceIndex(self.resources)
+
+    def _take_entry(self, entry: Any, position: int) -> None:
+        if not isinstance(entry, dict):
+            self._unreadable("Bundle.entry", None, "entry is not an object")
+            return
+        resource = entry.get("resource")
+        if resource is None:
+            kind = entry.get("resourceType")
+            rid = resource_id(entry)
+            self._unreadable(kind if isinstance(kind, str) else "Bundle.entry", rid, "entry has no resource")
+            return
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            self._unreadable("Bundle.entry", None, "entry resource is not a FHIR resource")
+            return
+        self.resources.append(resource)
+
+    def _unreadable(self, resource_type: str, rid: str | None, reason: str) -> None:
+        self.unreadable.append(Unreadable(SOURCE, resource_type, rid, reason))
+
+    def attempt(self, resource_type: str, rid: str | None, make: Callable[[], T]) -> T | None:
+        """Run one item mapper; any failure becomes a counted Unreadable, never an exception."""
+        try:
+            return make()
+        except Unmappable as exc:
+            self._unreadable(resource_type, rid, exc.reason)
+        except Exception as exc:  # a single odd resource must never cost the whole record
+            log.warning("could not map a %s: %s", resource_type, type(exc).__name__)
+            self._unreadable(resource_type, rid, f"could not be read ({type(exc).__name__})")
+        return None
+
+
+def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetime) -> SourceRecord:
+    """Map a `$gpc.getstructuredrecord` Bundle; raises UnreadableResponse only when the body is not a
+    Bundle at all (anything smaller is counted in `unreadable`)."""
+    m = _Mapper(_load(body), retrieved_at)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for resource in m.resources:
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+
+    lists = [_list_info(r) for r in by_type.get("List", [])]
+    patient_resource = next(iter(by_type.get("Patient", [])), None)
+    org_ods, org_name = _practice(patient_resource, m.index, by_type.get("Organization", []))
+
+    warnings_by_item: dict[tuple[str, str], tuple[str, ...]] = {}
+    for info in lists:
+        if not info.warnings:
+            continue
+        for entry in as_list(info.resource.get("entry")):
+            rtype, rid = reference_key(as_dict(entry).get("item"))
+            if rid is None:
+                continue
+            if rid.startswith("#"):
+                rtype, rid = as_dict(info.contained.get(rid[1:])).get("resourceType"), rid[1:]
+            if isinstance(rtype, str):
+                key = (rtype, rid)
+                warnings_by_item[key] = tuple(dict.fromkeys(warnings_by_item.get(key, ()) + info.warnings))
+    ctx = Stu3Context(m.index, retrieved_at, org_ods, org_name, warnings_by_item)
+
+    patient = None
+    if patient_resource is not None:
+        patient = m.attempt("Patient", resource_id(patient_resource), lambda: _patient(patient_resource, ctx))
+    else:
+        m._unreadable("Patient", None, "the record has no Patient")
+
+    allergies = _allergies(m, ctx, by_type, lists)
+    medications: list[Medication] = []
+    for statement in by_type.get("MedicationStatement", []):
+        rid = resource_id(statement)
+        item = m.attempt("MedicationStatement", rid, lambda s=statement: map_medication(s, ctx))
+        if item is not None:
+            medications.append(item)
+    _missing_list_items(m, lists, "medications", {"MedicationStatement"})
+
+    problems: list[Problem] = []
+    for condition in by_type.get("Condition", []):
+        rid = resource_id(condition)
+        item = m.attempt("Condition", rid, lambda c=condition: map_problem(c, ctx))
+        if item is not None:
+            problems.append(item)
+
+    warnings = _list_warnings(lists, ctx)
+    missing, outcome_warnings = _outcomes(by_type.get("OperationOutcome", []), ctx)
+    allergies_supplied = any(
+        info.area == "allergies" and info.code in (ALLERGY_LIST, ENDED_ALLERGY_LIST, None) for info in lists
+    )
+    return SourceRecord(
+        source=SourceKind.GP,
+        retrieved_at=retrieved_at,
+        patient=patient,
+        org_ods=org_ods,
+        org_name=org_name,
+        allergies=tuple(allergies),
+        allergies_supplied=allergies_supplied,
+        medications=tuple(medications),
+        problems=tuple(problems),
+        warnings=tuple(warnings + outcome_warnings),
+        unreadable=tuple(m.unreadable),
+        missing_areas=tuple(missing),
+    )
+
+
+def _patient(resource: dict[str, Any], ctx: Stu3Context) -> Patient:
+    """Patient elements are shaped alike in STU3 and R4, so the R4 reader is reused (one reader keeps
+    the banner's cross-source comparison fair); the practice comes from this Bundle's Organization."""
+    patient = map_r4_patient(
+        resource, source=SourceKind.GP, retrieved_at=ctx.retrieved_at,
+        org_ods=ctx.org_ods, org_name=ctx.org_name,
+    )
+    if not patient.nhs_number:
+        raise Unmappable("patient has no NHS number")
+    return replace(patient, gp_practice_ods=ctx.org_ods, gp_practice_name=ctx.org_name)
+
+
+def _allergies(
+    m: _Mapper, ctx: Stu3Context, by_type: dict[str, list[dict[str, Any]]], lists: list[_ListInfo]
+) -> list[Allergy]:
+    """Every AllergyIntolerance (top level, or contained in an allergy List such as Ended allergies),
+    plus anything else an allergy List points at (allergies recorded as problems)."""
+    allergies: list[Allergy] = []
+    done: set[tuple[str, str | None]] = set()
+    ended_ids = set()
+    for info in lists:
+        if info.area == "allergies" and _is_ended_list(info):
+            for entry in as_list(info.resource.get("entry")):
+                ended_ids.add(reference_key(as_dict(entry).get("item"))[1])
+
+    for resource in by_type.get("AllergyIntolerance", []):
+        rid = resource_id(resource)
+        done.add(("AllergyIntolerance", rid))
+        ended = rid in ended_ids
+        item = m.attempt(
+            "AllergyIntolerance", rid, lambda r=resource, e=ended: map_allergy(r, ctx, ended_list=e)
+        )
+        if item is not None:
+            allergies.append(item)
+
+    for info in lists:
+        ended = _is_ended_list(info)
+        for rid, contained in info.contained.items():
+            kind = as_dict(contained).get("resourceType")
+            if kind != "AllergyIntolerance" or ("AllergyIntolerance", rid) in done:
+                continue
+            done.add(("AllergyIntolerance", rid))
+            item = m.attempt(
+                "AllergyIntolerance", rid, lambda r=contained, e=ended: map_allergy(r, ctx, ended_list=e)
+            )
+            if item is not None:
+                allergies.append(item)
+
+    for info in lists:
+        if info.area != "allergies":
+            continue
+        ended = _is_ended_list(info)
+        for entry in as_list(info.resource.get("entry")):
+            rtype, rid = reference_key(as_dict(entry).get("item"))
+            if rid is None or rid.startswith("#") or rtype is None or (rtype, rid) in done:
+                continue
+            target = m.index.get(rtype, rid)
+            if target is None:
+                continue  # counted by _missing_list_items
+            done.add((rtype, rid))
+            item = m.attempt(
+                rtype, rid,
+                lambda r=target, t=rtype, e=ended: map_allergy_recorded_elsewhere(r, ctx, t, ended_list=e),
+            )
+            if item is not None:
+                allergies.append(item)
+    _missing_list_items(m, lists, "allergies", {"AllergyIntolerance"})
+    return allergies
+
+
+def _missing_list_items(m: _Mapper, lists: list[_ListInfo], area: str, types: set[str]) -> None:
+    """A List entry that points at nothing in the Bundle is an item the practice meant to send: count it
+    once, so the clinician sees that something is missing instead of a shorter list."""
+    default_type = sorted(types)[0]
+    seen: set[tuple[str | None, str]] = set()
+    for info in lists:
+        if info.area != area:
+            continue
+        for entry in as_list(info.resource.get("entry")):
+            item = as_dict(entry).get("item")
+            rtype, rid = reference_key(item)
+            if rid is None:
+                if item is not None:  # e.g. an identifier-only reference: present but unresolvable
+                    m._unreadable(default_type, None, "listed item has no reference")
+                continue
+            if rid.startswith("#"):
+                if rid[1:] in info.contained:
+                    continue
+            elif rtype is not None and m.index.get(rtype, rid) is not None:
+                continue
+            if (rtype, rid) in seen:
+                continue
+            seen.add((rtype, rid))
+            reason = "listed in the record but not included in the response"
+            m._unreadable(rtype or default_type, rid.lstrip("#"), reason)
+
+
+def _list_warnings(lists: list[_ListInfo], ctx: Stu3Context) -> list[RecordWarning]:
+    found: dict[tuple[str, str | None], RecordWarning] = {}
+    for info in lists:
+        for code in info.warnings:
+            area = None if code in RECORD_WIDE_WARNINGS else (
+                info.area or as_text(info.resource.get("title")) or info.code
+            )
+            key = (code, area)
+            if key in found:
+                continue
+            message = WARNING_MESSAGES.get(code, f"The GP practice marked this part of the record: {code}")
+            found[key] = RecordWarning(
+                code=code, message=message, area=area,
+                provenance=ctx.provenance("List", resource_id(info.resource)),
+            )
+    return list(found.values())
+
+
+def _outcomes(outcomes: list[dict[str, Any]], ctx: Stu3Context) -> tuple[list[str], list[RecordWarning]]:
+    """In-bundle OperationOutcomes: NOT_IMPLEMENTED names an area the practice's system cannot supply."""
+    missing: list[str] = []
+    warnings: list[RecordWarning] = []
+    for outcome in outcomes:
+        provenance = ctx.provenance("OperationOutcome", resource_id(outcome))
+        for issue in as_list(outcome.get("issue")):
+            data = as_dict(issue)
+            details = as_dict(data.get("details"))
+            code = code_of(details) or as_text(data.get("code")) or "UNKNOWN"
+            text = " ".join(t for t in (as_text(data.get("diagnostics")), as_text(details.get("text"))) if t)
+            if code == "NOT_IMPLEMENTED":
+                names = _PARAMETER_NAME.findall(text)
+                areas = [AREA_BY_PARAMETER.get(n, n) for n in names] or ["part of the record"]
+                for area in dict.fromkeys(areas):
+                    if area not in missing:
+                        missing.append(area)
+                    warnings.append(
+                        RecordWarning(
+                            code=code,
+                            message=f"The GP practice's system did not supply {area}",
+                            provenance=provenance,
+                            area=area,
+                        )
+                    )
+            elif as_text(data.get("severity")) in ("warning", "information", "error", "fatal"):
+                display = next(
+                    (as_text(as_dict(c).get("display")) for c in as_list(details.get("coding"))), None
+                )
+                warnings.append(
+                    RecordWarning(
+                        code=code,
+                        message=display or "The GP practice's system reported a problem with the record",
+                        provenance=provenance,
+                    )
+                )
+    return missing, warnings
