@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from pathlib import Path
+from typing import TextIO
 
 _PATTERNS = (
     (re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*"), "[jwt]"),
@@ -45,9 +46,14 @@ class RedactionFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.INFO, log_file: Path | None = None) -> None:
-    """Root logging to stderr (and a file when given), every handler behind the redaction filter."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+def configure_logging(
+    level: int = logging.INFO, log_file: Path | None = None, stream: TextIO | None = None
+) -> list[logging.Handler]:
+    """Root logging to stderr (and a file when given), every handler behind the redaction filter.
+
+    HTTP libraries are held at WARNING: at INFO they log whole URLs, and URLs carry NHS numbers.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -58,3 +64,4 @@ def configure_logging(level: int = logging.INFO, log_file: Path | None = None) -
     logging.basicConfig(level=level, handlers=handlers, force=True)
     for noisy in ("httpx", "httpcore", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return handlers

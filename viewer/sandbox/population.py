@@ -344,7 +344,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice("Y90001", "Riverside Medical Practice", "200000090001", "Y90001-9990001",
              ("Riverside Health Centre", "1 Mill Lane", "Wardleigh"), "WL1 2AB"),
     Practice("Y90002", "Castlegate Surgery", "200000090002", "Y90002-9990002",
-             ("14 Castlegate", "Wardleigh"), "WL3 7CD"),
+             ("14 Castlegate", "Wardleigh"), "WL3 7HD"),
     Practice("Y90003", "Moorland Health Centre", "200000090003", "Y90003-9990003",
              ("Moor Road", "Easton Moor", "Wardleigh"), "WL9 4EF"),
 )
@@ -823,7 +823,7 @@ def _not_registered(m: _Maker) -> _Draft:
 
 
 def _no_gp_record(m: _Maker) -> _Draft:
-    demo = _demo("Fraser", ("Ian",), "Mr", "male", _born(47, 12), ("2 Kiln Cottages", "Wardleigh"), "WL9 2KC",
+    demo = _demo("Fraser", ("Ian",), "Mr", "male", _born(47, 12), ("2 Kiln Cottages", "Wardleigh"), "WL9 2HB",
                  "01632 960678")
     hosp = ClinicalRecord(demo)
     hosp.encounters.append(m.hospital_visit("outpatient", _ago(30), Reason.TATT))
@@ -850,7 +850,7 @@ def _superseded(m: _Maker) -> _Draft:
 def _data_in_transit(m: _Maker) -> _Draft:
     m.practice = CASTLEGATE
     demo = _demo("Adeyemi", ("Grace", "Oluwaseun"), "Mrs", "female", _born(46, 260),
-                 ("88 Victoria Road", "Wardleigh"), "WL3 3VR", "07700 900678")
+                 ("88 Victoria Road", "Wardleigh"), "WL3 3WR", "07700 900678")
     gp = ClinicalRecord(demo, warnings={Area.MEDICATION: ("data-in-transit",)})
     gp.allergies.append(m.allergy(Substance.PENICILLIN, "medication", _ago(40), reaction=Reaction.URTICARIA,
                                   note="Transferred from previous practice - details awaited."))
@@ -863,7 +863,7 @@ def _data_in_transit(m: _Maker) -> _Draft:
 
 def _confidential(m: _Maker) -> _Draft:
     demo = _demo("Cole", ("Hannah",), "Miss", "female", _born(33, 55), ("5 Meadow Bank", "Wardleigh"),
-                 "WL4 6MB", "07700 900789")
+                 "WL4 6NB", "07700 900789")
     gp = ClinicalRecord(demo, warnings={Area.PROBLEMS: ("confidential-items",),
                                         Area.CONSULTATIONS: ("confidential-items",)})
     gp.problems.append(m.problem(Problem.ASTHMA, 8000, minor=True))
@@ -946,7 +946,7 @@ def _resolved_allergy(m: _Maker) -> _Draft:
 def _warfarin_inpatient(m: _Maker) -> _Draft:
     m.practice = CASTLEGATE
     demo = _demo("Pemberton", ("Harold", "George"), "Mr", "male", _born(86, 12),
-                 ("Sunnyside", "12 Church Lane", "Wardleigh"), "WL3 1CL", "01632 960901")
+                 ("Sunnyside", "12 Church Lane", "Wardleigh"), "WL3 1EL", "01632 960901")
     gp = ClinicalRecord(demo, no_known_allergies=True)
     gp.problems += [m.problem(Problem.AF, 2500), m.problem(Problem.HYPERTENSION, 7000),
                     m.problem(Problem.STROKE, 2600, active=False, abated_days=2500)]
@@ -1016,11 +1016,36 @@ def _free_text(m: _Maker) -> _Draft:
                   demo, "Y90001", gp, hosp)
 
 
+_NAMESAKE_BORN = date(1968, 5, 17)
+
+
+def _namesake(m: _Maker, which: str) -> _Draft:
+    """Two John Smiths born the same day: a search that must never pick one silently."""
+    first = which == "a"
+    demo = _demo("Smith", ("John", "Paul" if first else "Edward"), "Mr", "male", _NAMESAKE_BORN,
+                 ("7 Mill Street" if first else "31 Orchard Rise", "Wardleigh"),
+                 "WL2 4HS" if first else "WL8 3DR", "07700 900314" if first else "07700 900315")
+    gp = ClinicalRecord(demo)
+    gp.problems.append(m.problem(Problem.HYPERTENSION if first else Problem.ASTHMA, 2000))
+    gp.medications += m.repeats((Med.AMLODIPINE_5,) if first else (Med.SALBUTAMOL,))
+    m.routine_gp(gp, 2, 3)
+    summary = f"John Smith born 17-May-1968, as is John {'Edward' if first else 'Paul'} Smith: same-name risk"
+    return _Draft(f"namesake-{which}", summary, demo, "Y90001" if first else "Y90003", gp, None)
+
+
+def _namesake_a(m: _Maker) -> _Draft:
+    return _namesake(m, "a")
+
+
+def _namesake_b(m: _Maker) -> _Draft:
+    return _namesake(m, "b")
+
+
 SCENARIOS: tuple[Callable[[_Maker], _Draft], ...] = (
     _ordinary_adult, _child, _polypharmacy, _large_record, _gp_only_allergy, _same_medicine, _deceased,
     _restricted, _dissent, _not_registered, _no_gp_record, _superseded, _data_in_transit, _confidential,
     _not_implemented, _mismatch, _no_known_allergies, _allergies_not_recorded, _resolved_allergy,
-    _warfarin_inpatient, _several_practices, _free_text,
+    _warfarin_inpatient, _several_practices, _free_text, _namesake_a, _namesake_b,
 )
 
 

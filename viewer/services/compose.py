@@ -36,7 +36,12 @@ def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord
     sources = RecordSources(
         pds=PdsClient(http, settings.pds_url),
         sds=SdsClient(http, settings.sds_url, settings.sds_api_key) if gp_configured else None,
-        gpconnect=GpConnectClient(http, consumer_asid=settings.asid, ssp_url=settings.ssp_url or None)
+        gpconnect=GpConnectClient(
+            http,
+            consumer_asid=settings.asid,
+            ssp_url=settings.ssp_url or None,
+            organization_name=settings.org_name or None,
+        )
         if gp_configured
         else None,
         hospital=HospitalClient(http, settings.hospital_fhir_url) if settings.hospital_fhir_url else None,
