@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from tests.support.sandbox_wiring import make_workspace, patient_number
+from viewer.config import Settings
 from viewer.record.status import SourceState
+from viewer.ui.theme import apply_theme
 from viewer.ui.main_window import MainWindow
 from viewer.ui.runner import AsyncRunner
 
@@ -25,6 +28,7 @@ def window(qtbot, sandbox):
         return make_workspace(sandbox)
 
     workspace, http = runner.run_blocking(build())
+    apply_theme(QApplication.instance(), Settings())
     win = MainWindow(workspace, runner)
     qtbot.addWidget(win)
     win.resize(1366, 768)
@@ -79,7 +83,8 @@ def test_gp_only_allergy_in_allergy_table(qtbot, window, sandbox):
     view = window.open_patient(nhs)
     qtbot.waitUntil(lambda: loaded(view), timeout=30000)
     model = view.allergies
-    rows = [(model.index(r, 0).data(), model.index(r, 8).data()) for r in range(model.rowCount())]
+    rows = [(model.index(r, 0).data(), model.index(r, 1).data()) for r in range(model.rowCount())]
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Source"
     assert any("buprofen" in name and src.startswith("GP") for name, src in rows), rows
     assert view.banner.allergy.text() == "Known allergies"
 

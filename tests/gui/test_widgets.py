@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+from PySide6.QtCore import Qt
 
 from viewer.domain import (
     Allergy,
@@ -68,7 +69,7 @@ def test_models_pass_qtmodeltester(qtmodeltester, model_cls):
 
 def test_every_row_shows_source_and_retrieval_time():
     model = MedicationTableModel(sample_record().medications)
-    headers = [model.headerData(c, pytest.importorskip("PySide6.QtCore").Qt.Orientation.Horizontal)
+    headers = [model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(model.columnCount())]
     src, when = headers.index("Source"), headers.index("Retrieved")
     rows = [(model.index(r, src).data(), model.index(r, when).data()) for r in range(model.rowCount())]
@@ -78,7 +79,8 @@ def test_every_row_shows_source_and_retrieval_time():
 
 def test_free_text_shown_exactly_as_received():
     model = MedicationTableModel(sample_record().medications)
-    texts = [model.index(r, 1).data() for r in range(model.rowCount())]
+    texts = [model.index(r, 2).data() for r in range(model.rowCount())]
+    assert model.headerData(2, Qt.Orientation.Horizontal) == "Dosage"
     assert SPECIAL in texts
 
 

@@ -56,6 +56,15 @@ def gender_text(patient: Patient) -> str:
     return (patient.gender or NOT_KNOWN).capitalize() if patient.gender else NOT_KNOWN
 
 
+def practice_text(patient: Patient, record: CombinedRecord) -> str:
+    """PDS gives the registered practice's ODS code only; the GP record names it when the codes agree."""
+    name = patient.gp_practice_name
+    ods = patient.gp_practice_ods
+    if not name and ods and record.gp is not None and record.gp.org_ods == ods:
+        name = record.gp.org_name
+    return " - ".join(x for x in (ods, name) if x)
+
+
 class PatientBanner(QFrame):
     """Fixed at the top of a patient tab. `set_record` repaints it from a CombinedRecord."""
 
@@ -149,7 +158,7 @@ class PatientBanner(QFrame):
             self.fields["Died"].setText(died_text(patient) if patient.deceased else "")
             self._set_deceased(patient.deceased)
             address = ", ".join((*patient.address, patient.postcode or "")).strip(", ")
-            practice = " ".join(x for x in (patient.gp_practice_name, patient.gp_practice_ods) if x)
+            practice = practice_text(patient, record)
             if patient.restricted:
                 address = practice = phone = "Withheld (restricted record)"
             else:

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(8, 6, 8, 6)
         row.addWidget(QLabel("Find patient", objectName="findLabel"))
         self.nhs_edit = NhsNumberEdit()
+        self.nhs_edit.setMinimumWidth(self.nhs_edit.fontMetrics().horizontalAdvance("0") * 22)
         self.nhs_edit.returnPressed.connect(self.open_from_entry)
         row.addWidget(self.nhs_edit)
         self.open_button = QPushButton("Open record", objectName="openButton", enabled=False)
@@ -104,6 +105,8 @@ class MainWindow(QMainWindow):
         self.demo_patients.addItem("Demo patients…", "")
         for nhs, label in self.workspace.demo_patients:
             self.demo_patients.addItem(f"{format_nhs_number(nhs)}  {label}", nhs)
+        self.demo_patients.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.demo_patients.setMinimumContentsLength(28)
         self.demo_patients.activated.connect(self._open_demo_patient)
         self.demo_patients.setVisible(bool(self.workspace.demo_patients))
         row.addWidget(self.demo_patients)

@@ -103,6 +103,7 @@ def _allergy_status(a: Allergy) -> str:
 class AllergyTableModel(DomainTableModel[Allergy]):
     columns = (
         ("Allergy / adverse reaction", lambda a: a.substance.label),
+        ("Source", lambda a: source_text(a.provenance)),
         ("Status", _allergy_status),
         ("Verification", lambda a: a.verification_status or ""),
         ("Category", lambda a: ", ".join(a.category)),
@@ -110,7 +111,6 @@ class AllergyTableModel(DomainTableModel[Allergy]):
         ("Recorded", lambda a: _date(a.asserted)),
         ("Recorded by", lambda a: a.recorder or ""),
         ("Notes", lambda a: " / ".join(a.notes)),
-        ("Source", lambda a: source_text(a.provenance)),
         ("Retrieved", lambda a: retrieved_text(a.provenance)),
     )
 
@@ -128,6 +128,7 @@ def _med_kind(m: Medication) -> str:
 class MedicationTableModel(DomainTableModel[Medication]):
     columns = (
         ("Medicine", lambda m: m.name.label),
+        ("Source", lambda m: source_text(m.provenance)),
         ("Dosage", lambda m: m.dosage or ""),
         ("Quantity", lambda m: m.quantity or ""),
         ("Type", _med_kind),
@@ -136,7 +137,6 @@ class MedicationTableModel(DomainTableModel[Medication]):
         ("Started", lambda m: _date(m.started)),
         ("Prescriber", lambda m: m.prescriber or ""),
         ("Notes", lambda m: " / ".join((*m.patient_notes, *m.prescriber_notes))),
-        ("Source", lambda m: source_text(m.provenance)),
         ("Retrieved", lambda m: retrieved_text(m.provenance)),
     )
 
@@ -144,10 +144,10 @@ class MedicationTableModel(DomainTableModel[Medication]):
 class ProblemTableModel(DomainTableModel[Problem]):
     columns = (
         ("Problem", lambda p: p.condition.label),
+        ("Source", lambda p: source_text(p.provenance)),
         ("Status", lambda p: p.clinical_status or ""),
         ("Significance", lambda p: p.significance or ""),
         ("Onset", lambda p: _date(p.onset)),
         ("Ended", lambda p: _date(p.abated)),
-        ("Source", lambda p: source_text(p.provenance)),
         ("Retrieved", lambda p: retrieved_text(p.provenance)),
     )

@@ -36,6 +36,7 @@ def _table(model: DomainTableModel, name: str) -> QTableView:
     view.setAccessibleName(name)
     view.setModel(proxy)
     view.setSortingEnabled(True)
+    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep the record's order until a header is clicked
     view.setAlternatingRowColors(True)
     view.setWordWrap(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -58,7 +59,6 @@ class SourceStrip(QWidget):
         for source in (SourceKind.PDS, SourceKind.GP, SourceKind.HOSPITAL):
             label = QLabel(f"{source.label}: waiting", objectName="sourceStatus")
             label.setAccessibleName(f"{source.label} status")
-            label.setWordWrap(True)
             self.labels[source] = label
             layout.addWidget(label)
         layout.addStretch(1)

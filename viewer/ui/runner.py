@@ -1,22 +1,24 @@
 """Bridges asyncio work to the GUI thread: the UI never awaits or blocks.
 
+Results cross threads through a thread-safe queue; the only thing that crosses in a Qt signal is an
+argument-less wake-up. Passing Python objects through `Signal(object)` between threads has crashed the
+binding (a refcount fault on `None`), and a viewer on a ward must not crash.
+
 Signals:
-    finished(int, object): a submitted job's result, delivered on the GUI thread.
-    failed(int, object): a submitted job's exception, delivered on the GUI thread.
-    call(object): a callable to run on the GUI thread (progress callbacks from the worker loop).
+    ready(): queued callbacks are waiting to run on the GUI thread (internal wake-up).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
+import queue
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +26,14 @@ log = logging.getLogger(__name__)
 class AsyncRunner(QObject):
     """Runs coroutines on one long-lived asyncio loop in a worker thread (one loop, so one httpx client)."""
 
-    finished = Signal(int, object)
-    failed = Signal(int, object)
-    call = Signal(object)
+    ready = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="wardview-async", daemon=True)
-        self._ids = itertools.count(1)
-        self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]] = {}
-        self.finished.connect(self._on_finished)
-        self.failed.connect(self._on_failed)
-        self.call.connect(self._on_call)
+        self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.ready.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._thread.start()
 
     def _run(self) -> None:
@@ -52,13 +49,25 @@ class AsyncRunner(QObject):
         coro: Coroutine[Any, Any, Any],
         on_result: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> int:
+    ) -> Future[Any]:
         """Schedule `coro` on the worker loop; the callbacks run later on the GUI thread."""
-        job = next(self._ids)
-        self._callbacks[job] = (on_result or (lambda _r: None), on_error or (lambda _e: None))
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        future.add_done_callback(lambda f, job=job: self._done(job, f))
-        return job
+
+        def done(f: Future[Any]) -> None:
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                if on_error is not None:
+                    self._post(lambda: on_error(exc))
+                else:
+                    log.warning("Background job failed (%s)", type(exc).__name__)
+            elif on_result is not None:
+                result = f.result()
+                self._post(lambda: on_result(result))
+
+        future.add_done_callback(done)
+        return future
 
     def run_blocking(self, coro: Coroutine[Any, Any, Any], timeout: float = 10.0) -> Any:
         """For start-up and shut-down only (creating or closing the shared client), never for user work."""
@@ -68,32 +77,22 @@ class AsyncRunner(QObject):
         """Wrap a callback so that calling it from the worker loop runs it on the GUI thread."""
 
         def relay(*args: Any) -> None:
-            self.call.emit(lambda: fn(*args))
+            self._post(lambda: fn(*args))
 
         return relay
 
-    def _done(self, job: int, future: Future[Any]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            self.failed.emit(job, exc)
-        else:
-            self.finished.emit(job, future.result())
+    def _post(self, callback: Callable[[], None]) -> None:
+        self._pending.put(callback)
+        self.ready.emit()
 
-    @Slot(int, object)
-    def _on_finished(self, job: int, result: Any) -> None:
-        on_result, _ = self._callbacks.pop(job, (None, None))
-        if on_result is not None:
-            on_result(result)
-
-    @Slot(int, object)
-    def _on_failed(self, job: int, exc: BaseException) -> None:
-        _, on_error = self._callbacks.pop(job, (None, None))
-        if on_error is not None:
-            on_error(exc)
-
-    @Slot(object)
-    def _on_call(self, fn: Callable[[], None]) -> None:
-        fn()
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            try:
+                callback = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            callback()
 
     def stop(self, cleanup: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run an optional async clean-up (closing the client), then stop the loop and join the thread."""
