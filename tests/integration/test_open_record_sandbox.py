@@ -60,6 +60,7 @@ def test_dissent_is_said_and_hospital_still_shown(sandbox):
     record, _ = open_record(sandbox, "gp-dissent")
     assert record.statuses[SourceKind.GP].state is SourceState.WITHHELD
     assert record.statuses[SourceKind.HOSPITAL].state is SourceState.LOADED
+    assert record.allergy_state is AllergyState.UNAVAILABLE  # we cannot see the GP's allergies
 
 
 def test_not_registered_patient(sandbox):

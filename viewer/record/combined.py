@@ -75,16 +75,15 @@ class CombinedRecord:
 
     @property
     def allergy_state(self) -> AllergyState:
-        """Known if any source has an active allergy. Otherwise anything less than every clinical source
-        answering with its allergy area makes the state 'unavailable': a failed GP fetch must never read
-        as 'no known allergies'."""
+        """Known if any source has an active allergy. Otherwise every configured clinical source must have
+        answered with its allergy area: a GP record that failed, was withheld at the patient's request or was
+        not found must never read as 'no known allergies' or 'not recorded' - we do not know."""
         if any(a.is_active for a in self.allergies):
             return AllergyState.KNOWN
         clinical = [s for s in self.statuses.values() if s.source is not SourceKind.PDS]
         answered = [r for r in self._sources() if r.allergies_supplied]
-        if not answered or any(
-            s.state in (SourceState.FAILED, SourceState.LOADING) for s in clinical
-        ) or any(not r.allergies_supplied for r in self._sources()):
+        incomplete = any(s.state not in (SourceState.LOADED, SourceState.NOT_CONFIGURED) for s in clinical)
+        if not answered or incomplete or any(not r.allergies_supplied for r in self._sources()):
             return AllergyState.UNAVAILABLE
         if any(a.no_known_allergies for r in answered for a in r.allergies):
             return AllergyState.NO_KNOWN

@@ -110,3 +110,20 @@ def test_status_texts():
     assert "withheld" in SourceStatus(SourceKind.GP, SourceState.WITHHELD).text()
     assert SourceStatus(SourceKind.HOSPITAL, SourceState.FAILED, reason="timeout").text() == (
         "Hospital: failed - timeout")
+
+
+def test_withheld_or_missing_gp_record_makes_allergies_unavailable():
+    for gp_state in (SourceState.WITHHELD, SourceState.NOT_FOUND, SourceState.LOADING):
+        r = combine(None, statuses(gp=gp_state), None, rec(SourceKind.HOSPITAL))
+        assert r.allergy_state is AllergyState.UNAVAILABLE, gp_state
+
+
+def test_known_allergy_wins_even_when_a_source_is_missing():
+    r = combine(None, statuses(gp=SourceState.WITHHELD), None,
+                rec(SourceKind.HOSPITAL, [allergy(SourceKind.HOSPITAL)]))
+    assert r.allergy_state is AllergyState.KNOWN
+
+
+def test_unconfigured_source_does_not_block_the_state():
+    r = combine(None, statuses(hosp=SourceState.NOT_CONFIGURED), rec(SourceKind.GP), None)
+    assert r.allergy_state is AllergyState.NOT_RECORDED
