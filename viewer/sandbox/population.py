@@ -785,7 +785,9 @@ def _deceased(m: _Maker) -> _Draft:
         reason=Problem.PNEUMONIA, clinician=m.doctor(), location="Ward 4 (Care of the Elderly)",
         note="Died peacefully with family present."))
     hosp.documents.append(m.document("Medical certificate of cause of death - copy", died.date()))
-    return _Draft("deceased", "Deceased on 14-Sep-2026 (PDS deceasedDateTime); records remain viewable",
+    return _Draft("deceased",
+                  "Deceased on 14-Sep-2026 (PDS deceasedDateTime); GP Connect answers 404 as the spec "
+                  "requires, the hospital record is viewable",
                   demo, "Y90003", gp, hosp, deceased=died)
 
 
