@@ -9,7 +9,16 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from viewer.config import Settings
-from viewer.domain import Allergy, Concept, HumanName, PartialDate, Patient, Provenance, SourceKind, SourceRecord
+from viewer.domain import (
+    Allergy,
+    Concept,
+    HumanName,
+    PartialDate,
+    Patient,
+    Provenance,
+    SourceKind,
+    SourceRecord,
+)
 from viewer.record.combined import AllergyState, combine
 from viewer.record.status import SourceState, SourceStatus
 from viewer.ui.banner import PatientBanner
@@ -29,7 +38,8 @@ def _record(state: AllergyState):
     gp_state = SourceState.FAILED if state is AllergyState.UNAVAILABLE else SourceState.LOADED
     statuses = {SourceKind.PDS: SourceStatus(SourceKind.PDS, SourceState.LOADED, NOW),
                 SourceKind.GP: SourceStatus(SourceKind.GP, gp_state, NOW)}
-    gp = None if gp_state is SourceState.FAILED else SourceRecord(SourceKind.GP, NOW, None, allergies=allergies)
+    gp = (None if gp_state is SourceState.FAILED
+          else SourceRecord(SourceKind.GP, NOW, None, allergies=allergies))
     return combine(patient, statuses, gp, None)
 
 

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 from tests.support.sandbox_wiring import make_workspace, patient_number
 from viewer.config import Settings
 from viewer.record.status import SourceState
-from viewer.ui.theme import apply_theme
 from viewer.ui.main_window import MainWindow
 from viewer.ui.runner import AsyncRunner
+from viewer.ui.theme import apply_theme
 
 TERMINAL = {SourceState.LOADED, SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND,
             SourceState.NOT_CONFIGURED}
@@ -66,7 +66,8 @@ def test_sign_in_open_patient_and_see_both_sources(qtbot, window, sandbox, tmp_p
     assert "GP: loaded" in view.strip.labels[next(k for k in view.strip.labels if k.value == "gp")].text()
 
     meds = view.medications
-    source_col = [meds.headerData(c, Qt.Orientation.Horizontal) for c in range(meds.columnCount())].index("Source")
+    headers = [meds.headerData(c, Qt.Orientation.Horizontal) for c in range(meds.columnCount())]
+    source_col = headers.index("Source")
     sources = {meds.index(r, source_col).data().split(" - ")[0] for r in range(meds.rowCount())}
     assert sources == {"GP", "Hospital"}
     names = [meds.index(r, 0).data().lower() for r in range(meds.rowCount())]

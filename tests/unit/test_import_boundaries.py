@@ -26,7 +26,9 @@ def test_core_packages_load_no_pyside6():
         sys.exit(1 if qt else 0)
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     count = int(result.stdout.split()[0])
     assert count >= 10  # the walk really imported the modules
