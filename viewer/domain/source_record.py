@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from viewer.domain.clinical import Allergy, Medication, Problem, RecordWarning, Unreadable
+from viewer.domain.events import Document, Encounter, Flag, Immunisation, Observation, Referral, Report
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 
@@ -24,6 +25,13 @@ class SourceRecord:
     allergies_supplied: bool = True
     medications: tuple[Medication, ...] = ()
     problems: tuple[Problem, ...] = ()
+    encounters: tuple[Encounter, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    reports: tuple[Report, ...] = ()
+    immunisations: tuple[Immunisation, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    documents: tuple[Document, ...] = ()
+    flags: tuple[Flag, ...] = ()
     warnings: tuple[RecordWarning, ...] = ()
     unreadable: tuple[Unreadable, ...] = ()
     missing_areas: tuple[str, ...] = ()
