@@ -14,6 +14,7 @@ from viewer.domain.dates import PartialDate
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
+from viewer.record.merge import SECTIONS, MergedItem, merge_section
 from viewer.record.status import SourceState, SourceStatus
 
 
@@ -46,6 +47,7 @@ class CombinedRecord:
     hospital: SourceRecord | None = None
     mismatches: tuple[Mismatch, ...] = ()
     notices: tuple[str, ...] = field(default=())
+    sections: dict[str, tuple[MergedItem, ...]] = field(default_factory=dict)
 
     def _sources(self) -> tuple[SourceRecord, ...]:
         return tuple(r for r in (self.gp, self.hospital) if r is not None)
@@ -134,4 +136,15 @@ def combine(
     mismatches = find_mismatches(
         pds, gp.patient if gp else None, hospital.patient if hospital else None
     )
-    return CombinedRecord(patient, dict(statuses), gp, hospital, mismatches, notices)
+    loaded = {k for k, st in statuses.items() if st.state is SourceState.LOADED}
+    sections = {
+        name: merge_section(
+            name,
+            getattr(gp, name) if gp else (),
+            getattr(hospital, name) if hospital else (),
+            gp_loaded=SourceKind.GP in loaded,
+            hospital_loaded=SourceKind.HOSPITAL in loaded,
+        )
+        for name in SECTIONS
+    }
+    return CombinedRecord(patient, dict(statuses), gp, hospital, mismatches, notices, sections)
