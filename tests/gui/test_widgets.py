@@ -59,8 +59,9 @@ def sample_record(deceased=False):
 @pytest.mark.parametrize("model_cls", [AllergyTableModel, MedicationTableModel, ProblemTableModel])
 def test_models_pass_qtmodeltester(qtmodeltester, model_cls):
     record = sample_record()
-    items = {AllergyTableModel: record.allergies, MedicationTableModel: record.medications,
-             ProblemTableModel: record.problems}[model_cls]
+    section = {AllergyTableModel: "allergies", MedicationTableModel: "medications",
+               ProblemTableModel: "problems"}[model_cls]
+    items = record.sections[section]
     model = model_cls(items)
     qtmodeltester.check(model, force_py=True)
     model.set_items(())
@@ -68,17 +69,17 @@ def test_models_pass_qtmodeltester(qtmodeltester, model_cls):
 
 
 def test_every_row_shows_source_and_retrieval_time():
-    model = MedicationTableModel(sample_record().medications)
+    model = MedicationTableModel(sample_record().sections["medications"])
     headers = [model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(model.columnCount())]
     src, when = headers.index("Source"), headers.index("Retrieved")
     rows = [(model.index(r, src).data(), model.index(r, when).data()) for r in range(model.rowCount())]
-    assert {r[0].split(" - ")[0] for r in rows} == {"GP", "Hospital"}
-    assert all(r[1] == "10:42 23-Nov-2026" for r in rows)
+    # the same amlodipine from both sources is one line that names both
+    assert rows == [("GP - Y90001 The Surgery + Hospital - Y90001 The Surgery", "10:42 23-Nov-2026")]
 
 
 def test_free_text_shown_exactly_as_received():
-    model = MedicationTableModel(sample_record().medications)
+    model = MedicationTableModel(sample_record().sections["medications"])
     texts = [model.index(r, 2).data() for r in range(model.rowCount())]
     assert model.headerData(2, Qt.Orientation.Horizontal) == "Dosage"
     assert SPECIAL in texts
@@ -143,5 +144,6 @@ def test_patient_view_renders(qtbot):
     qtbot.addWidget(view)
     view.set_record(sample_record())
     assert view.allergies.rowCount() == 2
-    assert view.medications.rowCount() == 2
+    assert view.medications.rowCount() == 1  # one medicine, two sources
+    assert view.medications.item(0).sources == (SourceKind.GP, SourceKind.HOSPITAL)
     assert "Record warnings" in view.sections.tabText(3)

@@ -45,6 +45,9 @@ def test_same_medicine_from_both_sources(sandbox):
     atorvastatin = [m for m in record.medications if "atorvastatin" in m.name.label.lower()]
     assert {m.provenance.source for m in atorvastatin} == {SourceKind.GP, SourceKind.HOSPITAL}
     assert all(m.provenance.resource_id for m in record.medications)  # STR05: logical ids kept
+    merged = [m for m in record.sections["medications"] if "atorvastatin" in m.item.name.label.lower()
+              and m.item.is_current]
+    assert len(merged) == 1 and set(merged[0].sources) == {SourceKind.GP, SourceKind.HOSPITAL}
     assert len(updates) >= 3  # banner first, then each source as it lands
 
 
@@ -54,6 +57,8 @@ def test_gp_only_allergy_is_shown_with_its_source(sandbox):
     assert any("ibuprofen" in label and src is SourceKind.GP for label, src in by_source)
     assert any("latex" in label and src is SourceKind.HOSPITAL for label, src in by_source)
     assert record.allergy_state is AllergyState.KNOWN
+    ibuprofen = next(m for m in record.sections["allergies"] if "ibuprofen" in m.item.substance.label.lower())
+    assert ibuprofen.conflicts == ("Allergy recorded in the GP record only, not in the Hospital record",)
 
 
 def test_dissent_is_said_and_hospital_still_shown(sandbox):

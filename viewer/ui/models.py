@@ -1,4 +1,5 @@
-"""Item models over the domain lists. Each row shows its source and retrieval time (GP Connect STR02/03)."""
+"""Item models over the merged sections. Each row shows every source behind it and when each was retrieved
+(GP Connect STR02/03), and any disagreement between the sources."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from viewer.domain.clinical import Allergy, Medication, Problem
 from viewer.domain.dates import PartialDate, format_date, format_time
 from viewer.domain.provenance import Provenance
+from viewer.record.merge import MergedItem
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
@@ -26,56 +28,81 @@ def retrieved_text(p: Provenance) -> str:
     return f"{format_time(p.retrieved_at)} {format_date(p.retrieved_at)}"
 
 
+def _unique(texts: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(texts))
+
+
+def sources_text(merged: MergedItem) -> str:
+    """Every source behind a line, e.g. `GP - Y90001 Riverside + Hospital - RWV99 Trust`."""
+    return " + ".join(_unique([source_text(p) for p in merged.provenances]))
+
+
+def retrievals_text(merged: MergedItem) -> str:
+    return " / ".join(_unique([retrieved_text(p) for p in merged.provenances]))
+
+
 def _date(value: PartialDate | None) -> str:
     return value.display() if value is not None else ""
 
 
 class DomainTableModel(QAbstractTableModel, Generic[T]):
-    """A read-only table of frozen domain items; columns are (header, getter) pairs."""
+    """A read-only table of merged items; `columns` are (header, getter of the shown item) pairs, followed
+    by the sources, the retrieval times and the alerts (conflicts) of each line."""
 
     SourceRole = Qt.ItemDataRole.UserRole + 1
     ItemRole = Qt.ItemDataRole.UserRole + 2
 
     columns: Sequence[tuple[str, Callable[[Any], str]]] = ()
+    _trailing: Sequence[tuple[str, Callable[[MergedItem], str]]] = (
+        ("Retrieved", retrievals_text),
+        ("Alerts", lambda m: "; ".join(m.conflicts)),
+    )
 
-    def __init__(self, items: Sequence[T] = (), parent: Any = None):
+    def __init__(self, items: Sequence[MergedItem[T]] = (), parent: Any = None):
         super().__init__(parent)
-        self._items: list[T] = list(items)
+        self._items: list[MergedItem[T]] = list(items)
+        first, *rest = self.columns
+        self._all: list[tuple[str, Callable[[MergedItem], str]]] = [
+            (first[0], lambda m, get=first[1]: get(m.item)),
+            ("Source", sources_text),
+            *[(name, lambda m, get=get: get(m.item)) for name, get in rest],
+            *self._trailing,
+        ]
 
-    def set_items(self, items: Sequence[T]) -> None:
+    def set_items(self, items: Sequence[MergedItem[T]]) -> None:
         self.beginResetModel()
         self._items = list(items)
         self.endResetModel()
 
-    def item(self, row: int) -> T:
+    def item(self, row: int) -> MergedItem[T]:
         return self._items[row]
 
     def rowCount(self, parent: Index = _EMPTY) -> int:
         return 0 if parent.isValid() else len(self._items)
 
     def columnCount(self, parent: Index = _EMPTY) -> int:
-        return 0 if parent.isValid() else len(self.columns)
+        return 0 if parent.isValid() else len(self._all)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.columns):
-            return self.columns[section][0]
+        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self._all):
+            return self._all[section][0]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not (0 <= index.row() < len(self._items)):
             return None
-        if not (0 <= index.column() < len(self.columns)):
+        if not (0 <= index.column() < len(self._all)):
             return None
-        item = self._items[index.row()]
+        merged = self._items[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.columns[index.column()][1](item)
+            return self._all[index.column()][1](merged)
         if role == self.SourceRole:
-            return item.provenance.source.value  # type: ignore[attr-defined]
+            return ",".join(s.value for s in merged.sources)
         if role == self.ItemRole:
-            return item
+            return merged
         return None
 
 
@@ -103,7 +130,6 @@ def _allergy_status(a: Allergy) -> str:
 class AllergyTableModel(DomainTableModel[Allergy]):
     columns = (
         ("Allergy / adverse reaction", lambda a: a.substance.label),
-        ("Source", lambda a: source_text(a.provenance)),
         ("Status", _allergy_status),
         ("Verification", lambda a: a.verification_status or ""),
         ("Category", lambda a: ", ".join(a.category)),
@@ -111,7 +137,6 @@ class AllergyTableModel(DomainTableModel[Allergy]):
         ("Recorded", lambda a: _date(a.asserted)),
         ("Recorded by", lambda a: a.recorder or ""),
         ("Notes", lambda a: " / ".join(a.notes)),
-        ("Retrieved", lambda a: retrieved_text(a.provenance)),
     )
 
 
@@ -128,7 +153,6 @@ def _med_kind(m: Medication) -> str:
 class MedicationTableModel(DomainTableModel[Medication]):
     columns = (
         ("Medicine", lambda m: m.name.label),
-        ("Source", lambda m: source_text(m.provenance)),
         ("Dosage", lambda m: m.dosage or ""),
         ("Quantity", lambda m: m.quantity or ""),
         ("Type", _med_kind),
@@ -137,17 +161,14 @@ class MedicationTableModel(DomainTableModel[Medication]):
         ("Started", lambda m: _date(m.started)),
         ("Prescriber", lambda m: m.prescriber or ""),
         ("Notes", lambda m: " / ".join((*m.patient_notes, *m.prescriber_notes))),
-        ("Retrieved", lambda m: retrieved_text(m.provenance)),
     )
 
 
 class ProblemTableModel(DomainTableModel[Problem]):
     columns = (
         ("Problem", lambda p: p.condition.label),
-        ("Source", lambda p: source_text(p.provenance)),
         ("Status", lambda p: p.clinical_status or ""),
         ("Significance", lambda p: p.significance or ""),
         ("Onset", lambda p: _date(p.onset)),
         ("Ended", lambda p: _date(p.abated)),
-        ("Retrieved", lambda p: retrieved_text(p.provenance)),
     )

@@ -47,6 +47,14 @@ def _table(model: DomainTableModel, name: str) -> QTableView:
     return view
 
 
+def _label(item: object) -> str:
+    for name in ("substance", "name", "condition", "test", "vaccine", "text"):
+        value = getattr(item, name, None)
+        if value is not None:
+            return getattr(value, "label", str(value))
+    return ""
+
+
 class SourceStrip(QWidget):
     """`GP: loaded 10:42` | `Hospital: failed - reason`: one label per source, coloured by state."""
 
@@ -112,9 +120,9 @@ class PatientView(QWidget):
         self.record = record
         self.banner.set_record(record)
         self.strip.set_record(record)
-        self.allergies.set_items(record.allergies)
-        self.medications.set_items(record.medications)
-        self.problems.set_items(record.problems)
+        self.allergies.set_items(record.sections.get("allergies", ()))
+        self.medications.set_items(record.sections.get("medications", ()))
+        self.problems.set_items(record.sections.get("problems", ()))
         for view in (self.allergy_view, self.medication_view, self.problem_view):
             view.resizeColumnsToContents()
             for col in range(view.model().columnCount()):
@@ -130,12 +138,15 @@ class PatientView(QWidget):
             lines.append(f"{len(unreadable)} items could not be displayed:")
             lines.extend(f"  {u.source} {u.resource_type} {u.resource_id or ''}: {u.reason}"
                          for u in unreadable)
+        conflicts = [f"{_label(m.item)}: {c}"
+                     for items in record.sections.values() for m in items for c in m.conflicts]
+        lines.extend(conflicts)
         failed = [s.text() for s in record.statuses.values()
                   if s.state in (SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND)]
         lines.extend(failed)
         self.warning_list.clear()
         self.warning_list.addItems(lines or ["No warnings for this record."])
-        count = len(record.warnings) + len(unreadable) + len(failed)
+        count = len(record.warnings) + len(unreadable) + len(failed) + len(conflicts)
         self.sections.setTabText(3, f"&4 Record warnings ({count})" if count else "&4 Record warnings")
         self.sections.tabBar().setTabTextColor(
             3, Qt.GlobalColor.darkRed if count else self.sections.tabBar().palette().windowText().color()
