@@ -34,13 +34,16 @@ def http_client_for(settings: Settings) -> httpx.AsyncClient:
 def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord:
     gp_configured = bool(settings.sds_url)
     sources = RecordSources(
-        pds=PdsClient(http, settings.pds_url),
-        sds=SdsClient(http, settings.sds_url, settings.sds_api_key) if gp_configured else None,
+        pds=PdsClient(http, settings.pds_url, timeout=settings.pds_timeout_seconds),
+        sds=SdsClient(http, settings.sds_url, settings.sds_api_key, timeout=settings.sds_timeout_seconds)
+        if gp_configured
+        else None,
         gpconnect=GpConnectClient(
             http,
             consumer_asid=settings.asid,
             ssp_url=settings.ssp_url or None,
             organization_name=settings.org_name or None,
+            timeout=settings.gpconnect_timeout_seconds,
         )
         if gp_configured
         else None,

@@ -186,8 +186,10 @@ class GpConnectClient:
         device_name: str = "Wardview",
         device_version: str = __version__,
         clock: Callable[[], datetime] = _utc_now,
+        timeout: float | None = None,
     ):
         self._client = client
+        self._timeout = timeout
         self._asid = consumer_asid
         self._ssp = ssp_url.rstrip("/") if ssp_url else None
         self._areas = areas or GpConnectAreas()
@@ -233,6 +235,7 @@ class GpConnectClient:
             self.url_for(endpoint),
             safe=False,
             service=SERVICE,
+            timeout=self._timeout,
             headers=self.headers_for(endpoint, ctx),
             content=body,
         )

@@ -178,8 +178,10 @@ class PdsClient:
         *,
         clock: Callable[[], datetime] = _now,
         sleep: Sleep = asyncio.sleep,
+        timeout: float | None = None,
     ):
         self._client = client
+        self._timeout = timeout
         self._base = base_url.rstrip("/")
         self._clock = clock
         self._sleep = sleep
@@ -198,7 +200,7 @@ class PdsClient:
 
     async def _get(self, url: str, ctx: RequestContext, params: Any = None) -> httpx.Response:
         return await send(
-            self._client, "GET", url, safe=True, service=SERVICE, sleep=self._sleep,
+            self._client, "GET", url, safe=True, service=SERVICE, sleep=self._sleep, timeout=self._timeout,
             headers=self._headers(ctx), params=params,
         )
 

@@ -50,8 +50,11 @@ class GpConnectNotOffered(SourceError):
 
 
 class SdsClient:
-    def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str):
+    def __init__(
+        self, client: httpx.AsyncClient, base_url: str, api_key: str, *, timeout: float | None = None
+    ):
         self._client = client
+        self._timeout = timeout
         self._base = base_url.rstrip("/")
         self._api_key = api_key
         self._cache: dict[str, GpConnectEndpoint] = {}
@@ -92,6 +95,7 @@ class SdsClient:
             f"{self._base}/{resource}",
             safe=True,
             service=SERVICE,
+            timeout=self._timeout,
             params=params,
             headers={"apikey": self._api_key, "Accept": "application/fhir+json"},
         )
