@@ -1,4 +1,5 @@
-"""Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`."""
+"""Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`,
+`wardview inspect FILE... [--json]`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=2026, dest="serve_seed")
     serve.add_argument("--fault", action="append", default=[], dest="serve_fault",
                        metavar="SERVER=KIND[:ARG]")
+    inspect = sub.add_parser("inspect", help="print the combined record made from captured GP Connect "
+                             "and hospital FHIR R4 responses (JSON files)")
+    inspect.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                         help="a GP Connect structured record Bundle, or FHIR R4 JSON (Bundle or resource)")
+    inspect.add_argument("--json", action="store_true", dest="as_json",
+                         help="print JSON in the versioned schema of docs/inspect-schema.json")
+    inspect.add_argument("--hospital-ods", metavar="ODS",
+                         help="ODS code of the hospital the R4 files came from")
+    inspect.add_argument("--hospital-name", metavar="NAME", help="name of that hospital")
     return parser
 
 
@@ -47,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from viewer.sandbox.runner import serve
 
         return serve(args.serve_seed, args.serve_fault, sys.stdout)
+    if args.command == "inspect":
+        from viewer.services.inspect import run_inspect
+
+        return run_inspect(args.files, as_json=args.as_json, out=sys.stdout, err=sys.stderr,
+                           hospital_ods=args.hospital_ods, hospital_name=args.hospital_name)
     if args.patient and not is_valid(args.patient):
         print("wardview: --patient is not a valid NHS number", file=sys.stderr)
         return 2

@@ -48,10 +48,10 @@ _TEXT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 # Dates on a text line say which date they are.
-_DATE_WORDS = {"asserted": "recorded", "end_date": "ended", "started": "started", "last_issued": "last issued",
-               "ended": "ended", "abated": "resolved", "authored": "referred", "created": "created",
-               "given": "given", "issued": "issued", "start": "from", "end": "to", "onset": "onset",
-               "effective": "taken"}
+_DATE_WORDS = {
+    "asserted": "recorded", "end_date": "ended", "last_issued": "last issued", "abated": "resolved",
+    "authored": "referred", "start": "from", "end": "to", "effective": "taken",
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

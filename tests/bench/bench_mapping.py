@@ -1,0 +1,175 @@
+"""Mapping benchmark: our STU3 and R4 mapping against fhir.resources validation and bare orjson.loads.
+
+Run it as a script (pytest never collects tests/bench, and nothing here is pass/fail):
+
+    /work/venv/bin/python tests/bench/bench_mapping.py [--runs N] [--json]
+
+Inputs, each timed from the same bytes: the largest GP Connect supplier bundle in
+../shared/reference/gpconnect/vendor-test-patients (skipped with a message when that folder is absent), and
+the hospital record of the sandbox's large-record patient (over 10,000 R4 resources) as one searchset
+Bundle. Columns: our mapping (parse + map, as `inspect` and the app run it), fhir.resources
+`Bundle.model_validate_json` (STU3 for GP Connect, R4B for the hospital), and `orjson.loads` alone, the
+floor any mapping from these bytes must pay. The aim (issue 3): >= 20x faster than fhir.resources and
+within 3x of the floor. Medians of several runs, all in one process, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+SUPPLIERS = REPO / ".." / "shared" / "reference" / "gpconnect" / "vendor-test-patients"
+RETRIEVED = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    input: str
+    resources: int
+    megabytes: float
+    ours_ms: float
+    fhir_resources_ms: float
+    fhir_resources_valid: bool
+    orjson_ms: float
+    fhir_over_ours: float
+    ours_over_floor: float
+
+
+def median_ms(action: Callable[[], object], runs: int) -> float:
+    """Median wall time of `runs` calls after one warm-up; the collector is paused so it does not land in
+    one run and not another."""
+    action()
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+    return statistics.median(times) * 1000
+
+
+def validates(model: Any, body: bytes) -> bool:
+    """fhir.resources' time counts whether or not the bytes pass: it reads all of them either way."""
+    try:
+        model.model_validate_json(body)
+    except ValueError:  # pydantic.ValidationError is a ValueError
+        return False
+    return True
+
+
+def gp_input() -> tuple[str, bytes] | None:
+    files = sorted(SUPPLIERS.glob("*/*.json"), key=lambda p: p.stat().st_size) if SUPPLIERS.is_dir() else []
+    if not files:
+        print(f"skipped the GP Connect supplier bundle: {SUPPLIERS} not found", file=sys.stderr)
+        return None
+    largest = files[-1]
+    return f"GP Connect STU3 ({largest.parent.name})", largest.read_bytes()
+
+
+def hospital_input() -> tuple[str, bytes]:
+    import orjson
+
+    from viewer.sandbox.hospital_r4 import HospitalRecords
+    from viewer.sandbox.population import build_world, patient_for
+
+    world = build_world(2026)
+    patient = patient_for(world, "large-record")
+    record = HospitalRecords(world, "https://127.0.0.1:9").record_for_nhs(patient.nhs_number)
+    assert record is not None
+    entries = [{"fullUrl": f"urn:uuid:{record.patient['id']}", "resource": record.patient}]
+    entries += [{"resource": i.resource} for items in record.resources.values() for i in items]
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+    return "Hospital R4 (sandbox large record)", orjson.dumps(bundle)
+
+
+def map_gp(body: bytes) -> object:
+    from viewer.sources.stu3_mapping import map_structured_record
+
+    return map_structured_record(body, retrieved_at=RETRIEVED)
+
+
+def map_hospital(body: bytes) -> object:
+    """Parse, group by type as the hospital client hands them over, and map."""
+    import orjson
+
+    from viewer.sources.r4_mapping import map_hospital_record
+
+    data = orjson.loads(body)
+    patient = None
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for entry in data.get("entry", ()):
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("resourceType") == "Patient" and patient is None:
+            patient = resource
+        else:
+            by_type.setdefault(resource.get("resourceType"), []).append(resource)
+    return map_hospital_record(patient, by_type, retrieved_at=RETRIEVED, org_ods="RX1",
+                               org_name="Bench Trust")
+
+
+def measure(name: str, body: bytes, mapper: Callable[[bytes], object], model: Any, runs: int) -> Row:
+    import orjson
+
+    entries = orjson.loads(body).get("entry") or []
+    ours = median_ms(lambda: mapper(body), runs)
+    valid = validates(model, body)
+    theirs = median_ms(lambda: validates(model, body), runs)
+    floor = median_ms(lambda: orjson.loads(body), runs)
+    return Row(name, len(entries), round(len(body) / 1e6, 2), round(ours, 2), round(theirs, 1), valid,
+               round(floor, 2), round(theirs / ours, 1), round(ours / floor, 2))
+
+
+def table(rows: list[Row]) -> str:
+    head = ("input", "resources", "MB", "ours ms", "fhir.resources ms", "orjson.loads ms",
+            "fhir.resources / ours", "ours / floor")
+    body = [(r.input, str(r.resources), f"{r.megabytes:.2f}", f"{r.ours_ms:.1f}",
+             f"{r.fhir_resources_ms:.1f}" + ("" if r.fhir_resources_valid else " (invalid)"),
+             f"{r.orjson_ms:.1f}", f"{r.fhir_over_ours:.1f}x", f"{r.ours_over_floor:.2f}x") for r in rows]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement (median)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args(argv)
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from fhir.resources.R4B.bundle import Bundle as R4BBundle
+    from fhir.resources.STU3.bundle import Bundle as Stu3Bundle
+
+    rows = []
+    gp = gp_input()
+    if gp is not None:
+        rows.append(measure(gp[0], gp[1], map_gp, Stu3Bundle, args.runs))
+    name, body = hospital_input()
+    rows.append(measure(name, body, map_hospital, R4BBundle, args.runs))
+    if args.json:
+        print(json.dumps({"runs": args.runs, "python": sys.version.split()[0],
+                          "rows": [asdict(r) for r in rows]}, indent=2))
+    else:
+        print(f"median of {args.runs} runs, Python {sys.version.split()[0]}")
+        print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
