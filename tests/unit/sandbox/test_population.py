@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 
@@ -154,8 +155,16 @@ class _NoClockDatetime(datetime):
 
 def test_world_does_not_read_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     first = build_world()
-    monkeypatch.setattr(population, "date", _NoClockDate)
-    monkeypatch.setattr(population, "datetime", _NoClockDatetime)
+    # The world is built across population and its population_* modules; patch each that sees the clock.
+    patched: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(population.__name__):
+            continue
+        for attr, no_clock in (("date", _NoClockDate), ("datetime", _NoClockDatetime)):
+            if getattr(module, attr, None) in (date, datetime):
+                monkeypatch.setattr(module, attr, no_clock)
+                patched.add(attr)
+    assert patched == {"date", "datetime"}
     assert build_world() == first
 
 
