@@ -1,5 +1,7 @@
 """GP Connect STU3 clinical resources -> domain items (allergies, medicines, problems).
 
+Consultations, results, immunisations and referrals are in stu3_events.
+
 Each mapper is a pure function of (resource, context) that returns one item or raises Unmappable; the
 caller turns Unmappable into a counted Unreadable, so nothing is lost silently. Field values are kept as
 given: free text is never trimmed, partial dates stay partial.
@@ -11,6 +13,7 @@ from typing import Any
 
 from viewer.domain.clinical import Allergy, Medication, Problem, Reaction
 from viewer.domain.coding import SNOMED, Concept
+from viewer.domain.dates import PartialDate
 from viewer.sources.fhir_common import (
     as_dict,
     as_list,
@@ -225,3 +228,48 @@ def map_problem(condition: dict[str, Any], ctx: Stu3Context) -> Problem:
         abated=first_date(condition, "abatementDateTime", "abatementPeriod"),
         notes=notes(condition.get("note")),
     )
+
+
+def _issue_date(order: dict[str, Any]) -> PartialDate | None:
+    validity = as_dict(as_dict(order.get("dispenseRequest")).get("validityPeriod"))
+    return partial_date(validity.get("start")) or partial_date(order.get("authoredOn"))
+
+
+def map_medication_plan(
+    plan: dict[str, Any], ctx: Stu3Context, orders: tuple[dict[str, Any], ...] = ()
+) -> Medication:
+    """An authorisation (MedicationRequest, intent plan) that no MedicationStatement summarises, as in the
+    spec's split-plan example: shown from the plan itself, with its latest issue from its orders, so the
+    medicine is not lost for want of its summary."""
+    medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
+    name = concept(as_dict(medication).get("code"))
+    if not name.label:
+        name = concept(plan.get("medicationCodeableConcept"))
+    if not name.label:
+        name = Concept(as_text(as_dict(plan.get("medicationReference")).get("display")))
+    if not name.label:
+        raise Unmappable("medicine has no name (its Medication is missing or uncoded)")
+    dosage, patient_notes = _dosage(as_list(plan.get("dosageInstruction")))
+    kind = code_of(extension(plan, EXT_PRESCRIPTION_TYPE).get("valueCodeableConcept"))
+    validity = as_dict(as_dict(plan.get("dispenseRequest")).get("validityPeriod"))
+    issues = [d for d in (_issue_date(o) for o in orders) if d is not None]
+    return Medication(
+        name=name,
+        provenance=ctx.provenance("MedicationRequest", resource_id(plan)),
+        status=status_code(plan.get("status")),
+        kind=kind.lower() if kind else None,
+        dosage=dosage,
+        quantity=_quantity(plan),
+        started=partial_date(validity.get("start")) or partial_date(plan.get("authoredOn")),
+        ended=partial_date(validity.get("end")),
+        last_issued=max(issues, key=_date_order) if issues else None,
+        prescriber=ctx.person_name(plan.get("recorder"))
+        or ctx.person_name(as_dict(plan.get("requester")).get("agent")),
+        patient_notes=_unique(patient_notes),
+        prescriber_notes=notes(plan.get("note")),
+        transfer_degraded=name.code_in(SNOMED) == TRANSFER_DEGRADED_MEDICATION,
+    )
+
+
+def _date_order(value: PartialDate) -> tuple[int, int, int]:
+    return (value.year, value.month or 0, value.day or 0)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from viewer.domain.clinical import Allergy, Medication, Problem, RecordWarning, Unreadable
+from viewer.domain.clinical import Allergy, Medication, RecordWarning, Unreadable
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
@@ -36,12 +36,21 @@ from viewer.sources.fhir_common import (
 )
 from viewer.sources.r4_patient import map_r4_patient
 from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
+from viewer.sources.stu3_events import (
+    map_encounter,
+    map_immunisation,
+    map_observation,
+    map_referral,
+    map_report,
+)
 from viewer.sources.stu3_items import (
     map_allergy,
     map_allergy_recorded_elsewhere,
     map_medication,
+    map_medication_plan,
     map_problem,
 )
+from viewer.sources.stu3_structure import consultation_content, report_results
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,15 @@ WARNING_MESSAGES = {
     ),
 }
 RECORD_WIDE_WARNINGS = frozenset({"data-in-transit"})
+# Primary Lists whose entries must all be in the Bundle; one that is not is counted as unreadable.
+_LISTED_TYPES = {
+    "problems": {"Condition"},
+    "consultations": {"Encounter"},
+    "immunisations": {"Immunization"},
+    "uncategorised data": {"Observation"},
+    "investigations": {"DiagnosticReport"},
+    "referrals": {"ReferralRequest"},
+}
 _PARAMETER_NAME = re.compile(r"\binclude[A-Za-z]+\b")
 
 T = TypeVar("T")
@@ -199,6 +217,17 @@ class _Mapper:
     def _unreadable(self, resource_type: str, rid: str | None, reason: str) -> None:
         self.unreadable.append(Unreadable(SOURCE, resource_type, rid, reason))
 
+    def map_all(
+        self, resource_type: str, resources: list[dict[str, Any]], make: Callable[[Any], T]
+    ) -> list[T]:
+        """Map each resource of one type; the ones that fail are counted, the rest returned in order."""
+        found = []
+        for resource in resources:
+            item = self.attempt(resource_type, resource_id(resource), lambda r=resource: make(r))
+            if item is not None:
+                found.append(item)
+        return found
+
     def attempt(self, resource_type: str, rid: str | None, make: Callable[[], T]) -> T | None:
         """Run one item mapper; any failure becomes a counted Unreadable, never an exception."""
         try:
@@ -220,23 +249,10 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
         by_type.setdefault(resource["resourceType"], []).append(resource)
 
     lists = [_list_info(r) for r in by_type.get("List", [])]
+    _add_contained(by_type, lists)
     patient_resource = next(iter(by_type.get("Patient", [])), None)
     org_ods, org_name = _practice(patient_resource, m.index, by_type.get("Organization", []))
-
-    warnings_by_item: dict[tuple[str, str], tuple[str, ...]] = {}
-    for info in lists:
-        if not info.warnings:
-            continue
-        for entry in as_list(info.resource.get("entry")):
-            rtype, rid = reference_key(as_dict(entry).get("item"))
-            if rid is None:
-                continue
-            if rid.startswith("#"):
-                rtype, rid = as_dict(info.contained.get(rid[1:])).get("resourceType"), rid[1:]
-            if isinstance(rtype, str):
-                key = (rtype, rid)
-                warnings_by_item[key] = tuple(dict.fromkeys(warnings_by_item.get(key, ()) + info.warnings))
-    ctx = Stu3Context(m.index, retrieved_at, org_ods, org_name, warnings_by_item)
+    ctx = Stu3Context(m.index, retrieved_at, org_ods, org_name, _warnings_by_item(lists))
 
     patient = None
     if patient_resource is not None:
@@ -245,20 +261,38 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
         m._unreadable("Patient", None, "the record has no Patient")
 
     allergies = _allergies(m, ctx, by_type, lists)
-    medications: list[Medication] = []
-    for statement in by_type.get("MedicationStatement", []):
-        rid = resource_id(statement)
-        item = m.attempt("MedicationStatement", rid, lambda s=statement: map_medication(s, ctx))
-        if item is not None:
-            medications.append(item)
+    medications = m.map_all("MedicationStatement", by_type.get("MedicationStatement", []),
+                            lambda s: map_medication(s, ctx))
+    medications += _plans_without_statement(m, ctx, by_type)
     _missing_list_items(m, lists, "medications", {"MedicationStatement"})
+    problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
-    problems: list[Problem] = []
-    for condition in by_type.get("Condition", []):
-        rid = resource_id(condition)
-        item = m.attempt("Condition", rid, lambda c=condition: map_problem(c, ctx))
-        if item is not None:
-            problems.append(item)
+    content = consultation_content(by_type.get("List", []), m.index)
+    encounters = m.map_all(
+        "Encounter", by_type.get("Encounter", []),
+        lambda e: map_encounter(e, ctx, content.get(resource_id(e) or "", ())),
+    )
+    reports_found = by_type.get("DiagnosticReport", [])
+    report_of, results_of, missing_results = report_results(reports_found, m.index)
+    _inherit_warnings(ctx, report_of)
+    for rid in missing_results:
+        m._unreadable("Observation", rid, "listed in a report but not included in the response")
+    reports = m.map_all(
+        "DiagnosticReport", reports_found,
+        lambda r: map_report(r, ctx, results_of.get(resource_id(r) or "", ())),
+    )
+    observations = m.map_all(
+        "Observation", by_type.get("Observation", []),
+        lambda o: map_observation(o, ctx, report_id=report_of.get(resource_id(o) or "")),
+    )
+    immunisations = m.map_all(
+        "Immunization", by_type.get("Immunization", []), lambda i: map_immunisation(i, ctx)
+    )
+    referrals = m.map_all(
+        "ReferralRequest", by_type.get("ReferralRequest", []), lambda r: map_referral(r, ctx)
+    )
+    for area, types in _LISTED_TYPES.items():
+        _missing_list_items(m, lists, area, types)
 
     warnings = _list_warnings(lists, ctx)
     missing, outcome_warnings = _outcomes(by_type.get("OperationOutcome", []), ctx)
@@ -275,9 +309,77 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
         allergies_supplied=allergies_supplied,
         medications=tuple(medications),
         problems=tuple(problems),
+        encounters=tuple(encounters),
+        observations=tuple(observations),
+        reports=tuple(reports),
+        immunisations=tuple(immunisations),
+        referrals=tuple(referrals),
         warnings=tuple(warnings + outcome_warnings),
         unreadable=tuple(m.unreadable),
         missing_areas=tuple(missing),
+    )
+
+
+def _add_contained(by_type: dict[str, list[dict[str, Any]]], lists: list[_ListInfo]) -> None:
+    """Resources a List carries inside itself are part of the record too (allergies, which the Ended
+    allergies List holds this way, are handled with their List's meaning by _allergies)."""
+    present = {(r["resourceType"], resource_id(r)) for group in by_type.values() for r in group}
+    for info in lists:
+        for rid, resource in info.contained.items():
+            kind = resource.get("resourceType")
+            if not isinstance(kind, str) or kind == "AllergyIntolerance" or (kind, rid) in present:
+                continue
+            present.add((kind, rid))
+            by_type.setdefault(kind, []).append(resource)
+
+
+def _warnings_by_item(lists: list[_ListInfo]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """A List's warning codes belong to every item it lists (GP Connect STR: shown with the item)."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for info in lists:
+        if not info.warnings:
+            continue
+        for entry in as_list(info.resource.get("entry")):
+            rtype, rid = reference_key(as_dict(entry).get("item"))
+            if rid is None:
+                continue
+            if rid.startswith("#"):
+                rtype, rid = as_dict(info.contained.get(rid[1:])).get("resourceType"), rid[1:]
+            if isinstance(rtype, str):
+                key = (rtype, rid)
+                found[key] = tuple(dict.fromkeys(found.get(key, ()) + info.warnings))
+    return found
+
+
+def _inherit_warnings(ctx: Stu3Context, report_of: dict[str, str]) -> None:
+    """The investigations List names reports, not results: a report's warnings apply to its results."""
+    for result_id, report_id in report_of.items():
+        inherited = ctx.warnings_by_item.get(("DiagnosticReport", report_id))
+        if inherited:
+            key = ("Observation", result_id)
+            ctx.warnings_by_item[key] = tuple(dict.fromkeys(ctx.warnings_by_item.get(key, ()) + inherited))
+
+
+def _plans_without_statement(
+    m: _Mapper, ctx: Stu3Context, by_type: dict[str, list[dict[str, Any]]]
+) -> list[Medication]:
+    """Authorisations no MedicationStatement is based on would otherwise vanish: map them from the plan.
+    A plan behind a statement is already shown (or counted unreadable) through that statement."""
+    behind_statements = set()
+    for statement in by_type.get("MedicationStatement", []):
+        for ref in as_list(statement.get("basedOn")):
+            behind_statements.add(reference_key(ref)[1])
+    plans, orders = [], {}
+    for request in by_type.get("MedicationRequest", []):
+        if request.get("intent") == "plan":
+            if resource_id(request) not in behind_statements:
+                plans.append(request)
+        else:
+            for ref in as_list(request.get("basedOn")):
+                orders.setdefault(reference_key(ref)[1], []).append(request)
+    return m.map_all(
+        "MedicationRequest", plans,
+        lambda p: map_medication_plan(p, ctx, tuple(orders.get(resource_id(p), ()))),
     )
 
 
@@ -304,7 +406,9 @@ def _allergies(
     for info in lists:
         if info.area == "allergies" and _is_ended_list(info):
             for entry in as_list(info.resource.get("entry")):
-                ended_ids.add(reference_key(as_dict(entry).get("item"))[1])
+                rid = reference_key(as_dict(entry).get("item"))[1]
+                if rid is not None:
+                    ended_ids.add(rid.lstrip("#"))
 
     for resource in by_type.get("AllergyIntolerance", []):
         rid = resource_id(resource)
@@ -371,6 +475,8 @@ def _missing_list_items(m: _Mapper, lists: list[_ListInfo], area: str, types: se
                     continue
             elif rtype is not None and m.index.get(rtype, rid) is not None:
                 continue
+            elif rtype is None and (" " in rid.strip() or any(m.index.get(t, rid) for t in types)):
+                continue  # an untyped reference to a present item, or text where a reference is due
             if (rtype, rid) in seen:
                 continue
             seen.add((rtype, rid))

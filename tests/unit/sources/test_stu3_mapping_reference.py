@@ -79,10 +79,14 @@ def test_nothing_is_lost(bundle_file):
     # medicines: every top-level MedicationStatement
     top = [e["resource"] for e in raw.get("entry", []) if isinstance(e.get("resource"), dict)]
     statements = _ids(top, "MedicationStatement")
-    mapped_meds = {m.provenance.resource_id for m in record.medications}
+    mapped_meds = {
+        m.provenance.resource_id
+        for m in record.medications
+        if m.provenance.resource_type == "MedicationStatement"
+    }
     statement_count = sum(1 for r in top if r["resourceType"] == "MedicationStatement")  # ids may repeat
     assert (
-        len(record.medications)
+        sum(1 for m in record.medications if m.provenance.resource_type == "MedicationStatement")
         + sum(
             1
             for u in record.unreadable
@@ -118,7 +122,8 @@ def test_nothing_is_lost(bundle_file):
     assert {w.code for w in record.warnings if w.code != "NOT_IMPLEMENTED"} >= {c.decode() for c in raw_codes}
 
     # provenance on every item
-    for item in record.allergies + record.medications + record.problems:
+    items = record.allergies + record.medications + record.problems + record.encounters + record.observations
+    for item in items + record.reports + record.immunisations + record.referrals:
         assert item.provenance.source is SourceKind.GP
         assert item.provenance.retrieved_at == NOW
         assert item.provenance.org_ods == record.org_ods
@@ -216,3 +221,52 @@ def test_vendor_bundles():
 def test_diary_entries_without_resource_wrapper_are_counted():
     record = _map("spec-1.6.2-examples", "diaryentries_response1.json")
     assert [u.reason for u in record.unreadable] == ["entry has no resource"] * 2
+
+
+@pytest.mark.reference
+def test_pathology_report_groups_its_results():
+    record = _map("spec-1.6.2-examples", "pathology_response1.json")
+    (report,) = record.reports
+    assert report.name.label == "FBC - Full blood count" and report.issued.display() == "03-Apr-2019"
+    assert len(record.observations) == 19 and len(report.result_ids) == 19
+    assert {o.report_id for o in record.observations} == {report.provenance.resource_id}
+    assert report.result_ids[0] == "dacb177a-9501-4dcc-8b22-b941791ae0db"  # the test group, then members
+    wcc = next(o for o in record.observations if o.test.label == "Total white cell count")
+    assert (wcc.value, wcc.number, wcc.unit, wcc.range_low, wcc.range_high) == ("5.7", 5.7, "10*9/L", 3.5, 11)
+
+
+@pytest.mark.reference
+def test_immunisation_example_fields():
+    record = _map("spec-1.6.2-examples", "immunizations_response1.json")
+    (item,) = record.immunisations
+    assert item.vaccine.label == "First hepatitis A vaccination"  # vaccineCode is UNK
+    assert (item.given.display(), item.status, item.batch) == ("28-Jun-2019", "completed", "AAJN11K")
+    assert (item.site, item.route, item.dose) == ("Right upper arm", "Subcutaneous route", "Dose 1 of 3")
+    assert {"Parent present", "Recorded 28-Jun-2019", "Notes on adminstration of vaccine"} <= set(item.notes)
+
+
+@pytest.mark.reference
+def test_referral_and_consultation_examples():
+    referrals = _map("spec-1.6.2-examples", "referrals_response1.json").referrals
+    assert {r.reasons[0].label for r in referrals} == {"Referral to physiotherapist", "Referral to counselor"}
+    assert all(r.recipient == "Dr Dave" and r.authored.display() == "28-Mar-2019" for r in referrals)
+    record = _map("spec-1.6.2-examples", "pages_consultations_response1.json")
+    assert [e.provenance.resource_id for e in record.encounters] == ["Encounter1", "Encounter2", "Encounter3"]
+    first = record.encounters[0]
+    assert first.clinician == "Miss Nichole Gilbert"
+    assert first.start.display_with_time() == "28-Mar-2019 10:30"
+    assert first.notes[:2] == (
+        "Topic: Anxiety with Depression",
+        "History: Come for review. Overall doing better. Mood still low but improving. More good days than "
+        "bad. Energy levels ok. Motivation improving. Support from neighbour visits daily",
+    )
+    assert "Plan: Medication authorised: Citalopram 20mg tablets" in first.notes
+
+
+@pytest.mark.reference
+def test_split_plan_medicines_come_from_their_plans():
+    record = _map("spec-1.6.2-examples", "split_plan.json")
+    statuses = sorted((m.status, m.kind) for m in record.medications)
+    assert statuses == [("active", "repeat"), ("completed", "repeat")]
+    assert all(m.provenance.resource_type == "MedicationRequest" for m in record.medications)
+    assert all(m.name.label == "Furosemide 20mg tablets" for m in record.medications)
