@@ -115,16 +115,10 @@ def account(bundle: dict[str, Any], record) -> tuple[Counter[str], Counter[str],
     for section in SECTIONS:
         for item in getattr(record, section):
             shown[(item.provenance.resource_type, item.provenance.resource_id)] += 1
+            # the resources an item was built from (a medicine's MedicationRequest plan) are named too
+            for related in item.provenance.related:
+                shown[related] += 1
     unreadable: Counter[Key] = Counter((u.resource_type, u.resource_id) for u in record.unreadable)
-    # A plan (authorisation) is shown through the MedicationStatement based on it: the domain Medication
-    # carries one provenance, the statement's.
-    statements = [r for r, _ in clinical_resources(bundle) if r["resourceType"] == "MedicationStatement"]
-    for statement in statements:
-        if shown[_key(statement)] or unreadable[_key(statement)]:
-            for ref in statement.get("basedOn", []):
-                reference = ref.get("reference", "") if isinstance(ref, dict) else ""
-                if reference.startswith("MedicationRequest/"):
-                    shown[("MedicationRequest", reference.split("/", 1)[1])] += 1
 
     found: Counter[str] = Counter()
     accounted: Counter[str] = Counter()

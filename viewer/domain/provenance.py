@@ -28,3 +28,6 @@ class Provenance:
     org_ods: str | None = None
     org_name: str | None = None
     warnings: tuple[str, ...] = ()
+    # Other resources of the same source the item was built from, as (resource type, logical id): a GP
+    # medicine's MedicationRequest plan and Medication, so every resource behind an item can be traced.
+    related: tuple[tuple[str, str], ...] = ()

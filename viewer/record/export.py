@@ -92,6 +92,13 @@ def provenance_dict(value: Provenance) -> dict[str, Any]:
     }
 
 
+def provenance_entries(value: Provenance) -> list[dict[str, Any]]:
+    """The item's own resource, then each resource it was built from, marked with `supports`."""
+    main = provenance_dict(value)
+    return [main, *({**main, "resource_type": rtype, "id": rid, "warnings": [], "supports": value.resource_id}
+                    for rtype, rid in value.related)]
+
+
 def to_plain(value: Any) -> Any:
     """Any domain value as JSON-able data: dataclasses by field, tuples as lists, dates as FHIR text."""
     if value is None or isinstance(value, bool | int | str):
@@ -140,7 +147,7 @@ def merged_item_dict(merged: MergedItem) -> dict[str, Any]:
         for f in dataclasses.fields(item):
             if f.name != "provenance":
                 out[f.name] = to_plain(getattr(item, f.name))
-    out["provenance"] = [provenance_dict(p) for p in merged.provenances]
+    out["provenance"] = [entry for p in merged.provenances for entry in provenance_entries(p)]
     out["conflicts"] = list(merged.conflicts)
     return out
 

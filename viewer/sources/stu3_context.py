@@ -46,7 +46,9 @@ class Stu3Context:
     org_name: str | None = None
     warnings_by_item: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
-    def provenance(self, resource_type: str, rid: str | None) -> Provenance:
+    def provenance(
+        self, resource_type: str, rid: str | None, related: tuple[tuple[str, str], ...] = ()
+    ) -> Provenance:
         warnings = self.warnings_by_item.get((resource_type, rid), ()) if rid is not None else ()
         return Provenance(
             source=SourceKind.GP,
@@ -56,6 +58,7 @@ class Stu3Context:
             org_ods=self.org_ods,
             org_name=self.org_name,
             warnings=warnings,
+            related=related,
         )
 
     def person_name(self, reference: Any) -> str | None:

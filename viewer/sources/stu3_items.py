@@ -163,14 +163,18 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     """A MedicationStatement with its authorisation (the MedicationRequest plan in basedOn) and the
     Medication it names. A dangling plan or medication reference keeps what the statement has."""
     plan: dict[str, Any] = {}
+    related: list[tuple[str, str]] = []
     for ref in as_list(statement.get("basedOn")):
         found = ctx.index.resolve(ref, "MedicationRequest")
         if found is not None:
-            plan = found
-            break
+            plan = plan or found
+            if resource_id(found):
+                related.append(("MedicationRequest", resource_id(found)))
     medication = ctx.index.resolve(statement.get("medicationReference"), "Medication")
     if medication is None and plan:
         medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
+    if medication is not None and resource_id(medication):
+        related.append(("Medication", resource_id(medication)))
     name = concept(as_dict(medication).get("code"))
     if not name.label:
         name = concept(statement.get("medicationCodeableConcept") or plan.get("medicationCodeableConcept"))
@@ -197,7 +201,7 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     )
     return Medication(
         name=name,
-        provenance=ctx.provenance("MedicationStatement", resource_id(statement)),
+        provenance=ctx.provenance("MedicationStatement", resource_id(statement), tuple(related)),
         status=status_code(statement.get("status")),
         kind=kind.lower() if kind else None,
         dosage=dosage or plan_dosage,
