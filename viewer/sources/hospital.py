@@ -41,7 +41,9 @@ DEFAULT_TYPES: tuple[str, ...] = (
     "MedicationStatement",
     "Encounter",
     "Observation",
+    "DiagnosticReport",  # groups the results into investigations
     "Immunization",
+    "ServiceRequest",  # referrals; a server without this search simply leaves the type out
     "DocumentReference",
     "Flag",
 )

@@ -7,15 +7,12 @@ items are not clinical facts, so they are counted the same way instead of being 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from viewer.domain.clinical import Allergy, Medication, Problem, Reaction, RecordWarning, Unreadable
 from viewer.domain.coding import SNOMED
-from viewer.domain.provenance import Provenance, SourceKind
+from viewer.domain.provenance import Provenance
 from viewer.domain.source_record import SourceRecord
 from viewer.sources.fhir_common import (
     as_dict,
@@ -24,18 +21,24 @@ from viewer.sources.fhir_common import (
     code_of,
     concept,
     first_date,
-    human_name,
     notes,
     partial_date,
-    reference_key,
+)
+from viewer.sources.r4_context import (
+    ENTERED_IN_ERROR,
+    SOURCE,
+    MappingContext,
+    Skip,
+    map_all,
+    status_of,
+    unreadable,
 )
 from viewer.sources.r4_dosage import dosage_text
+from viewer.sources.r4_events import map_document, map_encounter, map_flag, map_immunisation, map_referral
 from viewer.sources.r4_fields import is_empty, quantity_text
 from viewer.sources.r4_patient import map_r4_patient
+from viewer.sources.r4_results import map_report, observation_mapper, report_groups
 
-log = logging.getLogger(__name__)
-
-SOURCE = SourceKind.HOSPITAL
 # Coded "no known allergy" situations: an assertion that there is nothing, not an allergy to something.
 NO_KNOWN_ALLERGY_CODES = frozenset({
     "716186003",  # No known allergy
@@ -43,63 +46,20 @@ NO_KNOWN_ALLERGY_CODES = frozenset({
     "428607008",  # No known environmental allergy
     "429625007",  # No known food allergy
 })
-ENTERED_IN_ERROR = "entered-in-error"
 # Areas the domain model holds, and the FHIR types that supply each (absent key = not supplied).
+# Referrals (ServiceRequest) and report grouping (DiagnosticReport) are left out: many trust servers
+# offer neither search, and their absence loses no result (results still show, ungrouped), so a warning
+# on every record would only teach clinicians to ignore warnings.
 AREAS = {
     "Allergies": ("AllergyIntolerance",),
     "Medications": ("MedicationRequest", "MedicationStatement"),
     "Problems": ("Condition",),
+    "Encounters": ("Encounter",),
+    "Observations": ("Observation",),
+    "Immunisations": ("Immunization",),
+    "Documents": ("DocumentReference",),
+    "Flags": ("Flag",),
 }
-
-
-class _Skip(Exception):
-    """A resource that must not be shown; its message is the Unreadable reason (no patient data)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    retrieved_at: datetime
-    org_ods: str
-    org_name: str
-    index: dict[tuple[str, str], dict[str, Any]]
-
-    def provenance(self, resource: dict[str, Any]) -> Provenance:
-        return Provenance(
-            SOURCE,
-            str(resource.get("resourceType")),
-            as_text(resource.get("id")),
-            self.retrieved_at,
-            self.org_ods,
-            self.org_name,
-        )
-
-    def resolve(self, owner: dict[str, Any], ref: Any) -> dict[str, Any] | None:
-        """A referenced resource: contained (`#id`) or fetched alongside (`Type/id`)."""
-        rtype, rid = reference_key(ref)
-        if rid is None:
-            return None
-        if rid.startswith("#"):
-            for item in as_list(owner.get("contained")):
-                if isinstance(item, dict) and f"#{item.get('id')}" == rid:
-                    return item
-            return None
-        return self.index.get((rtype or "", rid))
-
-    def person(self, owner: dict[str, Any], ref: Any) -> str | None:
-        """A recorder/requester as a name: the reference's display, else the resolved resource's name."""
-        display = as_text(as_dict(ref).get("display"))
-        if display:
-            return display
-        target = self.resolve(owner, ref)
-        if target is None:
-            return None
-        if target.get("resourceType") == "Organization":
-            return as_text(target.get("name"))
-        for name in as_list(target.get("name")):
-            text = human_name(name)
-            if text:
-                return text
-        return None
 
 
 def map_hospital_record(
@@ -118,8 +78,8 @@ def map_hospital_record(
         for r in as_list(items)
         if isinstance(r, dict) and r.get("id") is not None
     }
-    ctx = _Context(retrieved_at, org_ods, org_name, index)
-    unreadable: list[Unreadable] = []
+    ctx = MappingContext(retrieved_at, org_ods, org_name, index)
+    lost: list[Unreadable] = []
 
     mapped_patient = None
     if isinstance(patient, dict):
@@ -128,14 +88,22 @@ def map_hospital_record(
                 patient, source=SOURCE, retrieved_at=retrieved_at, org_ods=org_ods, org_name=org_name
             )
         except Exception as exc:  # tolerant: the clinical items still show
-            unreadable.append(_unreadable("Patient", patient, f"could not be read ({type(exc).__name__})"))
+            lost.append(unreadable("Patient", patient, f"could not be read ({type(exc).__name__})"))
     elif patient is not None:
-        unreadable.append(Unreadable(SOURCE.value, "Patient", None, "not a FHIR resource"))
+        lost.append(Unreadable(SOURCE.value, "Patient", None, "not a FHIR resource"))
 
-    allergies = _map_all(resources, "AllergyIntolerance", _allergy, ctx, unreadable)
-    medications = _map_all(resources, "MedicationRequest", _medication_request, ctx, unreadable)
-    medications += _map_all(resources, "MedicationStatement", _medication_statement, ctx, unreadable)
-    problems = _map_all(resources, "Condition", _problem, ctx, unreadable)
+    allergies = map_all(resources, "AllergyIntolerance", _allergy, ctx, lost)
+    medications = map_all(resources, "MedicationRequest", _medication_request, ctx, lost)
+    medications += map_all(resources, "MedicationStatement", _medication_statement, ctx, lost)
+    problems = map_all(resources, "Condition", _problem, ctx, lost)
+    encounters = map_all(resources, "Encounter", map_encounter, ctx, lost)
+    reports = map_all(resources, "DiagnosticReport", map_report, ctx, lost)
+    observations = map_all(resources, "Observation", observation_mapper(report_groups(reports, ctx)), ctx,
+                           lost)
+    immunisations = map_all(resources, "Immunization", map_immunisation, ctx, lost)
+    referrals = map_all(resources, "ServiceRequest", map_referral, ctx, lost)
+    documents = map_all(resources, "DocumentReference", map_document, ctx, lost)
+    flags = map_all(resources, "Flag", map_flag, ctx, lost)
 
     missing = tuple(
         area for area, types in AREAS.items() if any(t not in resources for t in types)
@@ -159,52 +127,29 @@ def map_hospital_record(
         allergies_supplied="AllergyIntolerance" in resources,
         medications=tuple(medications),
         problems=tuple(problems),
+        encounters=tuple(encounters),
+        observations=tuple(observations),
+        reports=tuple(reports),
+        immunisations=tuple(immunisations),
+        referrals=tuple(referrals),
+        documents=tuple(documents),
+        flags=tuple(flags),
         warnings=warnings,
-        unreadable=tuple(unreadable),
+        unreadable=tuple(lost),
         missing_areas=missing,
     )
 
 
-def _unreadable(rtype: str, resource: Any, reason: str) -> Unreadable:
-    rid = as_text(resource.get("id")) if isinstance(resource, dict) else None
-    return Unreadable(SOURCE.value, rtype, rid, reason)
-
-
-def _map_all(
-    resources: dict[str, list[dict]],
-    rtype: str,
-    mapper: Callable[[dict[str, Any], _Context], Any],
-    ctx: _Context,
-    unreadable: list[Unreadable],
-) -> list[Any]:
-    out: list[Any] = []
-    for resource in as_list(resources.get(rtype)):
-        if not isinstance(resource, dict) or not resource:
-            unreadable.append(_unreadable(rtype, resource, "entry has no resource"))
-            continue
-        if resource.get("resourceType") != rtype:
-            unreadable.append(_unreadable(rtype, resource, "wrong or missing resource type"))
-            continue
-        try:
-            out.append(mapper(resource, ctx))
-        except _Skip as skip:
-            unreadable.append(_unreadable(rtype, resource, str(skip)))
-        except Exception as exc:  # tolerant: never let one resource hide the record
-            log.warning("Unreadable hospital %s (%s)", rtype, type(exc).__name__)
-            unreadable.append(_unreadable(rtype, resource, f"could not be read ({type(exc).__name__})"))
-    return out
-
-
-def _allergy(res: dict[str, Any], ctx: _Context) -> Allergy:
+def _allergy(res: dict[str, Any], ctx: MappingContext) -> Allergy:
     verification = code_of(res.get("verificationStatus"))
     if verification == ENTERED_IN_ERROR:
-        raise _Skip("entered in error")
+        raise Skip("entered in error")
     substance = concept(res.get("code"))
     nka = any(
         c.code in NO_KNOWN_ALLERGY_CODES and c.system in (SNOMED, None) for c in substance.codings
     )
     if is_empty(substance):
-        raise _Skip("no substance given")
+        raise Skip("no substance given")
     category = tuple(c for c in as_list(res.get("category")) if as_text(c))
     end_date, end_reason = _allergy_end(res)
     criticality = res.get("criticality")
@@ -252,7 +197,7 @@ def _reaction(data: dict[str, Any]) -> Reaction:
     )
 
 
-def _medicine_name(res: dict[str, Any], ctx: _Context) -> Any:
+def _medicine_name(res: dict[str, Any], ctx: MappingContext) -> Any:
     name = concept(res.get("medicationCodeableConcept"))
     if is_empty(name) and "medicationReference" in res:
         medication = ctx.resolve(res, res.get("medicationReference"))
@@ -262,15 +207,8 @@ def _medicine_name(res: dict[str, Any], ctx: _Context) -> Any:
             display = as_text(as_dict(res.get("medicationReference")).get("display"))
             name = concept({"text": display})
     if is_empty(name):
-        raise _Skip("no medicine name given")
+        raise Skip("no medicine name given")
     return name
-
-
-def _status(res: dict[str, Any]) -> str | None:
-    status = res.get("status")
-    if status == ENTERED_IN_ERROR:
-        raise _Skip("entered in error")
-    return status if isinstance(status, str) else None
 
 
 def _patient_instructions(dosages: Any) -> tuple[str, ...]:
@@ -278,8 +216,8 @@ def _patient_instructions(dosages: Any) -> tuple[str, ...]:
     return tuple(t for t in texts if t)
 
 
-def _medication_request(res: dict[str, Any], ctx: _Context) -> Medication:
-    status = _status(res)
+def _medication_request(res: dict[str, Any], ctx: MappingContext) -> Medication:
+    status = status_of(res)
     name = _medicine_name(res, ctx)
     dispense = as_dict(res.get("dispenseRequest"))
     validity = as_dict(dispense.get("validityPeriod"))
@@ -298,9 +236,9 @@ def _medication_request(res: dict[str, Any], ctx: _Context) -> Medication:
     )
 
 
-def _medication_statement(res: dict[str, Any], ctx: _Context) -> Medication:
+def _medication_statement(res: dict[str, Any], ctx: MappingContext) -> Medication:
     """A statement is the drug history (what the patient takes, mostly prescribed outside the trust)."""
-    status = _status(res)
+    status = status_of(res)
     name = _medicine_name(res, ctx)
     period = as_dict(res.get("effectivePeriod"))
     started = partial_date(res.get("effectiveDateTime")) or partial_date(period.get("start"))
@@ -318,12 +256,12 @@ def _medication_statement(res: dict[str, Any], ctx: _Context) -> Medication:
     )
 
 
-def _problem(res: dict[str, Any], ctx: _Context) -> Problem:
+def _problem(res: dict[str, Any], ctx: MappingContext) -> Problem:
     if code_of(res.get("verificationStatus")) == ENTERED_IN_ERROR:
-        raise _Skip("entered in error")
+        raise Skip("entered in error")
     condition = concept(res.get("code"))
     if is_empty(condition):
-        raise _Skip("no condition given")
+        raise Skip("no condition given")
     severity = concept(res.get("severity"))
     return Problem(
         condition=condition,

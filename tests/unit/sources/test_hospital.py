@@ -257,3 +257,23 @@ def test_duplicate_registrations_are_all_fetched_and_other_patients_ignored() ->
     assert sorted(a["id"] for a in fetched.resources["AllergyIntolerance"]) == ["a0", "a1", "a2"]
     assert not any(a.endswith(":pat-x") for a in asked)
     assert len(asked) == 2 * len(DEFAULT_TYPES)
+
+
+def test_reports_and_referrals_are_searched_and_a_server_without_referrals_is_not_a_warning() -> None:
+    assert {"DiagnosticReport", "ServiceRequest"} <= set(DEFAULT_TYPES)
+    server = FakeServer()
+    server.extra_entries["DiagnosticReport"] = [{"resource": {
+        "resourceType": "DiagnosticReport", "id": "dr1", "status": "final", "code": {"text": "U&E"},
+        "result": [{"reference": "Observation/o1"}]}}]
+    server.extra_entries["Observation"] = [{"resource": {
+        "resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "Sodium"},
+        "valueQuantity": {"value": 139, "unit": "mmol/L"}}}]
+    server.overrides["ServiceRequest"] = httpx.Response(404, json={"resourceType": "OperationOutcome"})
+    fetched = run(server, lambda c: c.fetch_record(NHS, CTX))
+    assert "ServiceRequest" not in fetched.resources and "DiagnosticReport" in fetched.resources
+    record = map_hospital_record(fetched.patient, fetched.resources, retrieved_at=datetime.now(UTC),
+                                 org_ods="RWV99", org_name="Trust")
+    assert record.missing_areas == () and record.warnings == () and record.referrals == ()
+    (result,) = record.observations
+    assert (result.value, result.unit, result.report_id) == ("139", "mmol/L", "dr1")
+    assert [r.result_ids for r in record.reports] == [("o1",)]

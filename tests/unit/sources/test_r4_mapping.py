@@ -241,18 +241,22 @@ def test_malformed_clinical_resources_are_counted_with_reasons() -> None:
         ("MedicationStatement", "ms-bad"): "no medicine name given",
         ("Condition", "c-no-code"): "no condition given",
         ("Condition", "c-eie"): "entered in error",
+        ("Observation", None): "entry has no resource",
+        ("Encounter", "e1"): "no date, class or type given",
     }
-    assert len(result.unreadable) == 10  # the two id-less allergy entries share a key above
+    assert len(result.unreadable) == 13  # id-less entries of one type share a key above
     # the one with junk fields still shows: its name is readable, the odd fields are left empty
     (med,) = result.medications
     assert med.provenance.resource_id == "junk-fields" and med.dosage is None and med.quantity is None
     assert result.allergies == () and result.problems == ()
 
 
-def test_other_types_are_not_counted_as_unreadable() -> None:
-    result = map_(record(Observation=[{"resourceType": "Observation", "id": "o1"}] * 3,
-                         Flag=[{"resourceType": "Flag", "id": "f1"}]))
-    assert result.unreadable == () and result.allergies == () and result.medications == ()
+def test_types_the_viewer_does_not_show_are_not_counted_as_unreadable() -> None:
+    """Resources fetched alongside only to resolve references (Practitioner, Medication, EpisodeOfCare)
+    are not clinical items of their own."""
+    result = map_(record(Practitioner=[{"resourceType": "Practitioner", "id": "p1"}],
+                         EpisodeOfCare=[{"resourceType": "EpisodeOfCare", "id": "e1"}]))
+    assert result.unreadable == () and result.allergies == () and result.observations == ()
 
 
 def test_area_not_supplied_is_not_an_empty_area() -> None:

@@ -20,49 +20,59 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 # FHIR XML does not say which elements repeat; these are the ones the examples below use.
 REPEATING = {"coding", "category", "reaction", "manifestation", "note", "dosageInstruction", "dosage",
              "given", "prefix", "line", "identifier", "contained", "extension", "reasonCode", "name",
-             "doseAndRate", "additionalInstruction", "telecom", "address"}
-NUMERIC = {"frequency", "period", "value"}
+             "doseAndRate", "additionalInstruction", "telecom", "address", "participant", "reasonReference",
+             "performer", "result", "hasMember", "component", "referenceRange", "interpretation",
+             "protocolApplied", "author", "content", "entry", "basedOn", "specimen", "supportingInfo",
+             "conclusionCode", "presentedForm", "targetDisease"}
+# Elements that repeat only as children of these resources (Encounter.type is a list,
+# DocumentReference.type is not; Encounter.location is a list, Immunization.location is not).
+REPEATING_IN = {"Encounter": {"type", "location"}}
+SINGLE_IN = {"Location": {"name"}, "Organization": {"name"}}  # a string here, a list of HumanName elsewhere
+NUMERIC = {"frequency", "period", "value", "doseNumberPositiveInt", "seriesDosesPositiveInt", "valueInteger"}
+BOOLEAN = {"valueBoolean", "primarySource"}
 
 
-def _element(node: ET.Element) -> Any:
-    """A tiny FHIR XML -> JSON walker, enough for these examples (not a general converter)."""
-    if "value" in node.attrib and not list(node):
-        text = node.attrib["value"]
-        name = node.tag.removeprefix(NS)
-        if name in NUMERIC:
+def _leaf(name: str, text: str) -> Any:
+    if name in BOOLEAN:
+        return text == "true"
+    if name in NUMERIC:
+        for kind in (int, float):
             try:
-                return int(text)
+                return kind(text)
             except ValueError:
-                try:
-                    return float(text)
-                except ValueError:
-                    return text
-        return text
+                pass
+    return text
+
+
+def _element(node: ET.Element, root: str | None = None) -> Any:
+    """A tiny FHIR XML -> JSON walker, enough for these examples (not a general converter). `root` is
+    the resource type when `node` is a resource, so its resource-specific repeating children are known."""
+    if "value" in node.attrib and not list(node):
+        return _leaf(node.tag.removeprefix(NS), node.attrib["value"])
     out: dict[str, Any] = {}
     for child in node:
         if not isinstance(child.tag, str) or not child.tag.startswith(NS):
             continue  # xhtml narrative, comments
         name = child.tag.removeprefix(NS)
-        if name == "text" and node.tag.removeprefix(NS) in RESOURCE_TYPES:
-            continue
-        if name == "contained":
+        if name == "text" and root is not None:
+            continue  # the narrative: the viewer never reads it
+        if name in ("contained", "resource"):
             (inner,) = list(child)
             value = _resource(inner)
         else:
             value = _element(child)
-        if name in REPEATING:
+        repeats = name in REPEATING and name not in SINGLE_IN.get(root or "", ())
+        if repeats or name in REPEATING_IN.get(root or "", ()):
             out.setdefault(name, []).append(value)
         else:
             out[name] = value
     return out
 
 
-RESOURCE_TYPES = {"AllergyIntolerance", "MedicationRequest", "MedicationStatement", "Condition", "Medication"}
-
-
 def _resource(node: ET.Element) -> dict[str, Any]:
-    data = _element(node)
-    data["resourceType"] = node.tag.removeprefix(NS)
+    rtype = node.tag.removeprefix(NS)
+    data = _element(node, rtype)
+    data["resourceType"] = rtype
     return data
 
 
@@ -128,3 +138,131 @@ def test_every_medication_request_example_maps() -> None:
     assert len(resources) >= 5
     assert len(result.medications) + len(result.unreadable) == len(resources)
     assert all(m.dosage for m in result.medications)
+
+
+def load_all(pattern: str) -> list[dict[str, Any]]:
+    if not EXAMPLES.is_dir():
+        pytest.skip(f"UK Core examples not found at {EXAMPLES}")
+    return [_resource(ET.parse(p).getroot()) for p in sorted(EXAMPLES.glob(pattern))]
+
+
+def by_id(items: Any) -> dict[str, Any]:
+    return {i.provenance.resource_id.removeprefix("UKCore-").removesuffix("-Example"): i for i in items}
+
+
+PEOPLE_AND_PLACES = {"Practitioner": "UKCore-Practitioner-*-Example.xml", "Location": "UKCore-Location-*.xml",
+                     "Organization": "UKCore-Organization-*.xml"}
+
+
+def with_people(**resources: list[dict]):
+    """Map with the examples' Practitioners, Locations and Organizations fetched alongside, as a server
+    answering `_include` would send them, so references resolve to names."""
+    for rtype, pattern in PEOPLE_AND_PLACES.items():
+        resources.setdefault(rtype, load_all(pattern))
+    return map_(**resources)
+
+
+def test_inpatient_encounter_example() -> None:
+    result = with_people(Encounter=[load("Encounter-InpatientEncounter")])
+    (enc,) = result.encounters
+    assert enc.kind == "inpatient" and enc.status == "finished"
+    assert enc.type is not None and enc.type.code_in(SNOMED) == "185212007"
+    assert enc.start is not None and enc.start.display_with_time() == "10-Dec-2019 13:00"
+    assert enc.end is not None and enc.end.display() == "11-Dec-2019"
+    assert [r.label for r in enc.reasons] == ["General treatment"]
+    assert enc.clinician == "Mrs Sandra Gose" and enc.location == "CARDIOLOGY SJUH"
+    assert result.unreadable == ()
+
+
+def test_every_observation_example_maps_with_its_value() -> None:
+    observations = load_all("UKCore-Observation-*-Example.xml") + load_all("UKCore-VitalSigns-*-Example.xml")
+    observations += [e["resource"] for e in load("Bundle-NEWS2Observations")["entry"]]
+    result = map_(Observation=observations)
+    assert len(observations) >= 30 and result.unreadable == ()
+    assert len(result.observations) == len(observations)
+    items = by_id(result.observations)
+    bp = items["Observation-VitalSigns-BloodPressure"]
+    assert (bp.value, bp.unit, bp.number) == ("142/94", "millimeter of mercury", None)
+    assert items["Observation-24HourBloodPressure"].value == "102/84"
+    albumin = items["Observation-Lab-Albumin"]
+    assert (albumin.value, albumin.number, albumin.unit) == ("47", 47.0, "g/L")
+    assert (albumin.range_low, albumin.range_high) == (35.0, 50.0)
+    assert albumin.effective is not None and albumin.effective.display() == "08-Mar-2022"  # from `issued`
+    assert items["Observation-Lab-Sn-AbsentData"].value == "No value: Specimen unsatisfactory for evaluation"
+    assert items["Observation-PatientConsciousness"].value == "Responds to voice"
+    assert items["Observation-Group-FullBloodCount"].value is None  # a panel: its members carry values
+    assert all(o.test.label for o in result.observations)
+    with_values = [o for o in result.observations if o.value is not None]
+    assert len(with_values) >= 25
+
+
+def test_lab_report_example_groups_the_full_blood_count_through_its_members() -> None:
+    result = map_(DiagnosticReport=[load("DiagnosticReport-Lab-DiagnosticStudiesReport")],
+                  Observation=[load("Observation-Group-FullBloodCount"),
+                               load("Observation-Lab-WhiteCellCount"), load("Observation-Lab-RedCellCount")])
+    (report,) = result.reports
+    assert report.result_ids == ("UKCore-Observation-Group-FullBloodCount-Example",)
+    assert {o.report_id for o in result.observations} == {report.provenance.resource_id}
+    assert report.issued is not None and report.issued.display() == "13-Jan-2023"
+
+
+def test_every_diagnostic_report_example_maps() -> None:
+    reports = load_all("UKCore-DiagnosticReport-*-Example.xml")
+    result = map_(DiagnosticReport=reports)
+    assert len(result.reports) == len(reports) == 4 and result.unreadable == ()
+    studies = by_id(result.reports)["DiagnosticReport-DiagnosticStudiesReport"]
+    assert studies.conclusion is not None and studies.conclusion.startswith("Mild soft tissue injury")
+
+
+def test_every_immunization_example_maps() -> None:
+    immunisations = load_all("UKCore-Immunization-*-Example.xml")
+    result = map_(Immunization=immunisations)
+    assert len(result.immunisations) == len(immunisations) == 10 and result.unreadable == ()
+    items = by_id(result.immunisations)
+    assert items["Immunization-Sn-ProtocolApplied"].dose == "1"
+    assert items["Immunization-Sn-Performer"].performer == (
+        "HOLDING, Rafferty, ELLAND ROAD STADIUM - COVID VACCINATION CENTRE")
+    assert items["Immunization-Sn-LotNumber"].batch
+    assert items["Immunization-Sn-IntramuscularRoute"].route
+    assert items["Immunization-Sn-LeftUpperArmStructure"].site
+    flu = items["Immunization-InfluenzaVaccine"]
+    assert flu.vaccine.code_in(DMD) == "11278411000001109" and flu.given is not None
+    assert flu.given.display() == "10-Jan-2013" and flu.status == "completed"
+
+
+def test_every_service_request_example_maps_as_a_referral() -> None:
+    requests = load_all("UKCore-ServiceRequest-*-Example.xml")
+    result = with_people(ServiceRequest=requests)
+    assert len(result.referrals) == len(requests) == 5 and result.unreadable == ()
+    colonoscopy = by_id(result.referrals)["ServiceRequest-ColonoscopyRequest"]
+    assert colonoscopy.service == "Colonoscopy requested" and colonoscopy.status == "active"
+    assert colonoscopy.reasons[0].label == "Swollen abdomen"
+    assert colonoscopy.reasons[1].label.startswith("Diagnostic report on the Blood specimen")
+    assert (colonoscopy.requester, colonoscopy.recipient) == ("Dr Paul Rastall", "Mrs Sandra Gose")
+    assert colonoscopy.authored is not None and colonoscopy.authored.display() == "13-Oct-2021"
+    assert any(n.startswith("Patient instruction: ADVICE GIVEN") for n in colonoscopy.notes)
+    crp = by_id(result.referrals)["ServiceRequest-Lab-CReactiveProtein"]
+    assert crp.recipient == "LEEDS TEACHING HOSPITALS NHS TRUST" and crp.requester == "Mr Jimmy Chuck"
+
+
+def test_every_document_reference_example_maps_as_metadata() -> None:
+    documents = load_all("UKCore-DocumentReference-*-Example.xml")
+    result = with_people(DocumentReference=documents)
+    assert len(result.documents) == len(documents) == 2 and result.unreadable == ()
+    items = by_id(result.documents)
+    care_plan = items["DocumentReference-CarePlanReportPDF"]
+    assert care_plan.title == "Care Plan Report" and care_plan.content_type == "application/pdf"
+    assert care_plan.url == "https://health.trust.uk/CarePlanReport_44301kfgd.pdf"
+    assert care_plan.type is not None and care_plan.type.label == "Care plan"
+    assert care_plan.created is not None and care_plan.created.display() == "08-Mar-2016"
+    ecg = items["DocumentReference-ECG"]
+    assert ecg.title == "Electrocardiogram (ECG) Report" and ecg.author == "Mr Jimmy Chuck"
+    assert care_plan.author is None  # its author reference points at no published Practitioner
+
+
+def test_flag_example() -> None:
+    (flag,) = map_(Flag=[load("Flag-FoodAllergy")]).flags
+    assert flag.text.label == "Patient has a severe peanut allergy."
+    assert flag.text.code_in(SNOMED) == "226201008"
+    assert (flag.status, flag.category) == ("active", "Diet")
+    assert flag.start is not None and flag.start.display() == "10-Dec-2019" and flag.end is None
