@@ -47,7 +47,9 @@ def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord
         )
         if gp_configured
         else None,
-        hospital=HospitalClient(http, settings.hospital_fhir_url) if settings.hospital_fhir_url else None,
+        hospital=HospitalClient(http, settings.hospital_fhir_url, timeout=settings.hospital_timeout_seconds)
+        if settings.hospital_fhir_url
+        else None,
         map_gp=map_structured_record,
         map_hospital=map_hospital_record,
         pds_is_fresh=is_fresh,

@@ -9,6 +9,7 @@ per session, MUST NOT reuse across sessions.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,11 @@ class SdsClient:
             service=SERVICE,
             timeout=self._timeout,
             params=params,
-            headers={"apikey": self._api_key, "Accept": "application/fhir+json"},
+            headers={
+                "apikey": self._api_key,
+                "Accept": "application/fhir+json",
+                "X-Correlation-ID": str(uuid.uuid4()),
+            },
         )
         _raise_for_status(response)
         try:

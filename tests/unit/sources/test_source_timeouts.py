@@ -51,3 +51,24 @@ def test_sds_and_pds_timeouts():
 
     asyncio.run(go())
     assert seen[0] == 4.0 and seen[-1] == 6.0
+
+
+def test_hospital_timeout_and_request_ids():
+    from viewer.sources.hospital import HospitalClient
+
+    seen: list = []
+    ids: list = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        ids.append(request.headers.get("X-Request-ID"))
+        return httpx.Response(200, content=orjson.dumps({"resourceType": "Bundle", "type": "searchset"}),
+                              headers={"content-type": "application/fhir+json"})
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            await HospitalClient(http, "https://fhir.test", timeout=7.0).find_patient("9990000018", CTX)
+
+    asyncio.run(go())
+    assert seen == [7.0]
+    assert ids[0] and len(set(ids)) == len(ids)
