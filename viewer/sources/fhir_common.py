@@ -34,18 +34,49 @@ def as_text(value: Any) -> str | None:
 
 
 def coding(value: Any) -> Coding | None:
-    data = as_dict(value)
-    system, code, display = (as_text(data.get(k)) for k in ("system", "code", "display"))
+    # Written out by hand: this runs for every code of every resource, so it is on the hot path.
+    if not isinstance(value, dict):
+        return None
+    code = as_text(value.get("code"))
+    display = as_text(value.get("display"))
     if code is None and display is None:
         return None
-    return Coding(system, code, display)
+    return Coding(as_text(value.get("system")), code, display)
+
+
+_NO_CONCEPT = Concept()
 
 
 def concept(value: Any) -> Concept:
     """A CodeableConcept; an empty Concept() when nothing readable is there (callers decide)."""
-    data = as_dict(value)
-    codings = tuple(c for c in (coding(item) for item in as_list(data.get("coding"))) if c is not None)
-    return Concept(as_text(data.get("text")), codings)
+    if not isinstance(value, dict):
+        return _NO_CONCEPT
+    raw = value.get("coding")
+    codings: tuple[Coding, ...] = ()
+    if isinstance(raw, list):
+        codings = tuple(c for c in map(coding, raw) if c is not None)
+    elif isinstance(raw, dict):
+        single = coding(raw)
+        codings = (single,) if single is not None else ()
+    return Concept(as_text(value.get("text")), codings)
+
+
+def label_of(value: Any) -> str:
+    """What `concept(value).label` gives, without building the Concept: for text-only uses."""
+    if not isinstance(value, dict):
+        return ""
+    text = as_text(value.get("text"))
+    if text:
+        return text
+    raw = value.get("coding")
+    items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
+    for key in ("display", "code"):
+        for item in items:
+            if isinstance(item, dict):
+                found = as_text(item.get(key))
+                if found:
+                    return found
+    return ""
 
 
 def code_of(value: Any, system: str | None = None) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from viewer.sources.fhir_common import ResourceIndex, as_dict, as_list, as_text, concept, reference_key
+from viewer.sources.fhir_common import ResourceIndex, as_dict, as_list, as_text, label_of, reference_key
 from viewer.sources.stu3_context import resource_id
 from viewer.sources.stu3_values import components_text, shown, value_of
 
@@ -58,7 +58,7 @@ def _target(item: Any, index: ResourceIndex, default_type: str | None = None) ->
 
 
 def _observation_text(resource: dict[str, Any]) -> str | None:
-    label = concept(resource.get("code")).label
+    label = label_of(resource.get("code"))
     value = shown(value_of(resource)) or components_text(resource)
     comment = as_text(resource.get("comment"))
     if comment and not value and (list_code(resource) == COMMENT_NOTE or not label):
@@ -72,8 +72,8 @@ def _observation_text(resource: dict[str, Any]) -> str | None:
 def _medicine_name(resource: dict[str, Any], index: ResourceIndex) -> str | None:
     medication = index.resolve(resource.get("medicationReference"), "Medication")
     return (
-        concept(as_dict(medication).get("code")).label
-        or concept(resource.get("medicationCodeableConcept")).label
+        label_of(as_dict(medication).get("code"))
+        or label_of(resource.get("medicationCodeableConcept"))
         or as_text(as_dict(resource.get("medicationReference")).get("display"))
     )
 
@@ -90,7 +90,7 @@ def item_text(resource: dict[str, Any], index: ResourceIndex) -> str | None:
             return f"Medication {intent}: {text}"
     else:
         code = resource.get(_CODE_ELEMENT.get(kind, "code"))  # type: ignore[arg-type]
-        text = concept(as_list(code)[0] if isinstance(code, list) and code else code).label or None
+        text = label_of(as_list(code)[0] if isinstance(code, list) and code else code) or None
         text = text or as_text(resource.get("description"))
     if not text:
         return None
