@@ -36,10 +36,19 @@ class Allergy:
     end_reason: str | None = None
     reactions: tuple[Reaction, ...] = ()
     no_known_allergies: bool = False
+    # With no_known_allergies: what the statement covers ("all", "drug", "food", ...; see allergy_negation)
+    negation_scope: str | None = None
+
+    @property
+    def covers_all_allergies(self) -> bool:
+        """True only for a statement of no known allergy of any kind."""
+        return self.no_known_allergies and self.negation_scope in (None, "all")
 
     @property
     def is_active(self) -> bool:
         """Resolved allergies count for nothing in safety checks; an unknown status is treated as active."""
+        if self.no_known_allergies:
+            return False
         return self.clinical_status not in ("resolved", "inactive") and self.end_date is None
 
 

@@ -87,9 +87,20 @@ class CombinedRecord:
         incomplete = any(s.state not in (SourceState.LOADED, SourceState.NOT_CONFIGURED) for s in clinical)
         if not answered or incomplete or any(not r.allergies_supplied for r in self._sources()):
             return AllergyState.UNAVAILABLE
-        if any(a.no_known_allergies for r in answered for a in r.allergies):
+        if any(a.covers_all_allergies for r in answered for a in r.allergies):
             return AllergyState.NO_KNOWN
         return AllergyState.NOT_RECORDED
+
+    @property
+    def partial_negations(self) -> tuple[str, ...]:
+        """'No known drug allergy' and the like: said on the banner, because the state label cannot."""
+        if self.allergy_state is not AllergyState.NOT_RECORDED:
+            return ()
+        return tuple(dict.fromkeys(
+            f"{a.substance.label} recorded ({a.provenance.source.label}): other allergies not stated"
+            for r in self._sources() for a in r.allergies
+            if a.no_known_allergies and not a.covers_all_allergies
+        ))
 
 
 def _name_key(patient: Patient) -> str:

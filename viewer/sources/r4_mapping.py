@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from viewer.domain.allergy_negation import negation_scope
 from viewer.domain.clinical import Allergy, Medication, Problem, Reaction, RecordWarning, Unreadable
 from viewer.domain.coding import SNOMED
 from viewer.domain.provenance import Provenance
@@ -39,13 +40,6 @@ from viewer.sources.r4_fields import is_empty, quantity_text
 from viewer.sources.r4_patient import map_r4_patient
 from viewer.sources.r4_results import map_report, observation_mapper, report_groups
 
-# Coded "no known allergy" situations: an assertion that there is nothing, not an allergy to something.
-NO_KNOWN_ALLERGY_CODES = frozenset({
-    "716186003",  # No known allergy
-    "409137002",  # No known drug allergy
-    "428607008",  # No known environmental allergy
-    "429625007",  # No known food allergy
-})
 # Areas the domain model holds, and the FHIR types that supply each (absent key = not supplied).
 # Referrals (ServiceRequest) and report grouping (DiagnosticReport) are left out: many trust servers
 # offer neither search, and their absence loses no result (results still show, ungrouped), so a warning
@@ -145,9 +139,8 @@ def _allergy(res: dict[str, Any], ctx: MappingContext) -> Allergy:
     if verification == ENTERED_IN_ERROR:
         raise Skip("entered in error")
     substance = concept(res.get("code"))
-    nka = any(
-        c.code in NO_KNOWN_ALLERGY_CODES and c.system in (SNOMED, None) for c in substance.codings
-    )
+    scopes = [negation_scope(c.code) for c in substance.codings if c.system in (SNOMED, None)]
+    scope = next((s for s in scopes if s is not None), None)
     if is_empty(substance):
         raise Skip("no substance given")
     category = tuple(c for c in as_list(res.get("category")) if as_text(c))
@@ -167,7 +160,8 @@ def _allergy(res: dict[str, Any], ctx: MappingContext) -> Allergy:
         end_date=end_date,
         end_reason=end_reason,
         reactions=tuple(_reaction(r) for r in as_list(res.get("reaction")) if isinstance(r, dict)),
-        no_known_allergies=nka,
+        no_known_allergies=scope is not None,
+        negation_scope=scope,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from viewer.domain.allergy_negation import negation_scope
 from viewer.domain.clinical import Allergy, Medication, Problem, Reaction
 from viewer.domain.coding import SNOMED, Concept
 from viewer.domain.dates import PartialDate
@@ -28,9 +29,6 @@ from viewer.sources.fhir_common import (
 )
 from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
 
-# SNOMED concepts that record an explicit "no known allergies" statement (the spec examples and TPP use
-# 716186003; the others are its drug/food/environment variants). Different from an empty list.
-NO_KNOWN_ALLERGY_CODES = frozenset({"716186003", "409137002", "429625007", "428607008", "428197003"})
 TRANSFER_DEGRADED_MEDICATION = "196421000000109"
 GP_PRACTICE_AGENCY = "prescribed-at-gp-practice"
 
@@ -100,7 +98,8 @@ def map_allergy(resource: dict[str, Any], ctx: Stu3Context, *, ended_list: bool 
         end_date=end_date,
         end_reason=end_reason,
         reactions=tuple(_reaction(r) for r in as_list(resource.get("reaction"))),
-        no_known_allergies=substance.code_in(SNOMED) in NO_KNOWN_ALLERGY_CODES,
+        no_known_allergies=negation_scope(substance.code_in(SNOMED)) is not None,
+        negation_scope=negation_scope(substance.code_in(SNOMED)),
     )
 
 
@@ -123,7 +122,8 @@ def map_allergy_recorded_elsewhere(
         recorder=ctx.person_name(resource.get("asserter") or resource.get("performer")),
         notes=notes(resource.get("note")) or _comment(resource),
         end_date=first_date(resource, "abatementDateTime", "abatementPeriod"),
-        no_known_allergies=substance.code_in(SNOMED) in NO_KNOWN_ALLERGY_CODES,
+        no_known_allergies=negation_scope(substance.code_in(SNOMED)) is not None,
+        negation_scope=negation_scope(substance.code_in(SNOMED)),
     )
 
 

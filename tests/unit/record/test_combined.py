@@ -127,3 +127,20 @@ def test_known_allergy_wins_even_when_a_source_is_missing():
 def test_unconfigured_source_does_not_block_the_state():
     r = combine(None, statuses(hosp=SourceState.NOT_CONFIGURED), rec(SourceKind.GP), None)
     assert r.allergy_state is AllergyState.NOT_RECORDED
+
+
+def test_no_known_drug_allergy_is_not_no_known_allergies():
+    partial = Allergy(Concept("No known drug allergy"), prov(SourceKind.GP), no_known_allergies=True,
+                      negation_scope="drug")
+    r = combine(None, statuses(), rec(SourceKind.GP, [partial]), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.NOT_RECORDED
+    assert r.partial_negations == ("No known drug allergy recorded (GP): other allergies not stated",)
+    assert not partial.is_active
+
+
+def test_full_statement_reads_no_known_allergies():
+    full = Allergy(Concept("No known allergy"), prov(SourceKind.GP), no_known_allergies=True,
+                   negation_scope="all")
+    r = combine(None, statuses(), rec(SourceKind.GP, [full]), rec(SourceKind.HOSPITAL))
+    assert r.allergy_state is AllergyState.NO_KNOWN
+    assert r.partial_negations == ()
