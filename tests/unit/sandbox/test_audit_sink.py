@@ -112,3 +112,26 @@ def test_store_is_thread_safe_and_returns_copies() -> None:
     events[0]["id"] = "changed"
     assert store.events()[0]["id"] != "changed"
     assert store.get("3-199") is not None
+
+
+def test_every_kind_of_response_is_valid_fhir_r4(sink) -> None:
+    """Created event, read, searchset and each OperationOutcome validate against the R4(B) models."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    client, _ = sink
+    created = client.post("/AuditEvent", json=EVENT, headers=auth())
+    responses = [
+        created,
+        client.get(f"/AuditEvent/{created.get_json()['id']}", headers=auth()),
+        client.get("/AuditEvent", headers=auth()),
+        client.post("/AuditEvent", data=b"not json", headers=auth()),
+        client.get("/AuditEvent", headers=auth("bad")),
+        client.get("/AuditEvent/nope", headers=auth()),
+    ]
+    kinds = set()
+    for response in responses:
+        body = response.get_json()
+        get_fhir_model_class(body["resourceType"]).model_validate(body)
+        kinds.add((response.status_code, body["resourceType"]))
+    assert {(201, "AuditEvent"), (200, "Bundle"), (400, "OperationOutcome"), (401, "OperationOutcome"),
+            (404, "OperationOutcome")} <= kinds
