@@ -2,7 +2,7 @@
 
 Run it as a script (pytest never collects tests/bench, and nothing here is pass/fail):
 
-    /work/venv/bin/python tests/bench/bench_mapping.py [--runs N] [--json]
+    .venv/bin/python tests/bench/bench_mapping.py [--runs N] [--json]
 
 Inputs, each timed from the same bytes: the largest GP Connect supplier bundle in
 ../shared/reference/gpconnect/vendor-test-patients (skipped with a message when that folder is absent), and
