@@ -56,6 +56,14 @@ class Settings:
     sds_timeout_seconds: float = _m(10.0, doc="SDS timeout per request")
     gpconnect_timeout_seconds: float = _m(10.0, doc="GP Connect timeout (providers SHALL answer in 3 s)")
     hospital_timeout_seconds: float = _m(15.0, doc="Hospital FHIR server timeout per request")
+    gpconnect_areas: str = _m(
+        "allergies,medication,consultations,problems,immunisations,uncategorised,investigations,referrals,"
+        "diary",
+        doc="GP Connect clinical areas to request (comma-separated); allergies always count as unavailable "
+        "when not requested",
+    )
+    gpconnect_recent_consultations: int = _m(0, doc="Ask for only the N most recent consultations (0: all)")
+    gpconnect_investigation_months: int = _m(0, doc="Ask for investigations of the last N months (0: all)")
     allow_sandbox: bool = _m(True, doc="Allow `--sandbox` (synthetic data) on this machine")
     font_scale: float = _m(1.0, USER, "Text size multiplier on top of the system font")
     high_contrast: bool = _m(False, USER, "Use the high-contrast palette")

@@ -7,14 +7,15 @@ a window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
 from viewer.auth.oidc import OidcClient
-from viewer.config import Settings
+from viewer.config import ConfigError, Settings
 from viewer.services.open_record import OpenRecord, RecordSources
 from viewer.services.workspace import BrowserOpener, Workspace
-from viewer.sources.gpconnect import GpConnectClient
+from viewer.sources.gpconnect import DateRangeError, GpConnectAreas, GpConnectClient
 from viewer.sources.hospital import HospitalClient
 from viewer.sources.http import make_http_client
 from viewer.sources.pds import PdsClient, is_fresh
@@ -31,6 +32,34 @@ def http_client_for(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+GP_AREA_NAMES = {
+    "allergies": "allergies", "medication": "medication", "consultations": "consultations",
+    "problems": "problems", "immunisations": "immunisations", "uncategorised": "uncategorised",
+    "investigations": "investigations", "referrals": "referrals", "diary": "diary_entries",
+}
+
+
+def gpconnect_areas_from(settings: Settings, today: date) -> GpConnectAreas:
+    """The GP Connect request the trust configured. Unknown area names or combinations the specification
+    forbids are configuration errors, named, rather than a request every provider would refuse."""
+    wanted = {a.strip().lower() for a in settings.gpconnect_areas.split(",") if a.strip()}
+    unknown = sorted(wanted - GP_AREA_NAMES.keys())
+    if unknown:
+        raise ConfigError(f"Setting 'gpconnect_areas' names unknown areas: {', '.join(unknown)}")
+    flags = {field: name in wanted for name, field in GP_AREA_NAMES.items()}
+    months = settings.gpconnect_investigation_months
+    try:
+        return GpConnectAreas(
+            **flags,
+            resolved_allergies=flags["allergies"],
+            prescription_issues=flags["medication"],
+            most_recent_consultations=settings.gpconnect_recent_consultations or None,
+            investigation_period=(today - timedelta(days=round(months * 30.44)), None) if months else None,
+        )
+    except DateRangeError as exc:
+        raise ConfigError(f"GP Connect settings cannot be combined: {exc}") from exc
+
+
 def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord:
     gp_configured = bool(settings.sds_url)
     sources = RecordSources(
@@ -44,6 +73,7 @@ def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord
             ssp_url=settings.ssp_url or None,
             organization_name=settings.org_name or None,
             timeout=settings.gpconnect_timeout_seconds,
+            areas=gpconnect_areas_from(settings, datetime.now(UTC).date()),
         )
         if gp_configured
         else None,
