@@ -113,10 +113,16 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         return http_client_for(settings)
 
     http = runner.run_blocking(make_client())
-    workspace = build_workspace(
-        settings, http, browser_for, sandbox=options.sandbox,
-        demo_users=demo_users, demo_patients=demo_patients,
-    )
+    try:
+        workspace = build_workspace(
+            settings, http, browser_for, sandbox=options.sandbox,
+            demo_users=demo_users, demo_patients=demo_patients,
+        )
+    except Exception:
+        runner.stop(http.aclose)
+        if sandbox is not None:
+            sandbox.stop()
+        raise
     window = MainWindow(workspace, runner)
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
     window.resize(1366, 768)

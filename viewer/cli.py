@@ -65,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.patient and not is_valid(args.patient):
         print("wardview: --patient is not a valid NHS number", file=sys.stderr)
         return 2
+    from viewer.services.compose import check_settings
+
     try:
         settings = load_settings(ConfigPaths.default())
+        check_settings(settings)  # before any window or thread starts
     except ConfigError as exc:
         print(f"wardview: {exc}", file=sys.stderr)
         return 2

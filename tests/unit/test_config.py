@@ -80,3 +80,20 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [name for name, *_ in Settings.describe() if f"`{name}`" not in readme]
     assert missing == []
+
+
+def test_bad_gp_connect_setting_stops_the_gui_with_a_clear_message(tmp_path, monkeypatch, capsys):
+    from viewer import cli
+    from viewer.config import ConfigPaths
+
+    machine = tmp_path / "m.toml"
+    machine.write_text('gpconnect_areas = "alergies"\nsds_url = "https://sds.test"\n')
+    monkeypatch.setattr(ConfigPaths, "default", classmethod(lambda cls: ConfigPaths(None, machine, None)))
+    import viewer.app
+
+    def must_not_start(*_args, **_kwargs):
+        raise AssertionError("the GUI started despite invalid settings")
+
+    monkeypatch.setattr(viewer.app, "run", must_not_start)
+    assert cli.main([]) == 2
+    assert "gpconnect_areas" in capsys.readouterr().err

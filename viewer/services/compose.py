@@ -60,6 +60,11 @@ def gpconnect_areas_from(settings: Settings, today: date) -> GpConnectAreas:
         raise ConfigError(f"GP Connect settings cannot be combined: {exc}") from exc
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse, before anything starts, settings the services would refuse later (raises ConfigError)."""
+    gpconnect_areas_from(settings, datetime.now(UTC).date())
+
+
 def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord:
     gp_configured = bool(settings.sds_url)
     sources = RecordSources(
