@@ -89,6 +89,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from viewer.auth.session_policy import SessionPolicy
     from viewer.services.compose import build_workspace, http_client_for
     from viewer.ui.main_window import MainWindow
     from viewer.ui.runner import AsyncRunner
@@ -123,7 +124,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         if sandbox is not None:
             sandbox.stop()
         raise
-    window = MainWindow(workspace, runner)
+    window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings))
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
     window.resize(1366, 768)
     window.show()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,12 +19,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTabWidget,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
+from viewer.auth.session_policy import Clock, SessionPolicy, utc_now
 from viewer.domain.nhs_number import format_nhs_number
 from viewer.domain.provenance import SourceKind
+from viewer.ui.idle import IdleWatcher
+from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
 from viewer.ui.patient_view import PatientView
 from viewer.ui.role_picker import RolePickerDialog
@@ -31,6 +36,9 @@ from viewer.ui.runner import AsyncRunner
 from viewer.ui.sign_in_page import SignInPage
 
 log = logging.getLogger(__name__)
+
+LOCKED_TITLE = "Wardview - locked"
+SESSION_EVENTS = ("lock", "unlock", "switch", "expired")  # what `on_session_event` is called with
 
 
 class WorkspacePort(Protocol):
@@ -50,7 +58,19 @@ class WorkspacePort(Protocol):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workspace: WorkspacePort, runner: AsyncRunner, parent: QWidget | None = None):
+    """`session_policy` and `clock` time the idle lock and the session limit (tests pass a fake clock);
+    `on_session_event` is told of each lock, unlock, switch of clinician and expiry (for the audit)."""
+
+    def __init__(
+        self,
+        workspace: WorkspacePort,
+        runner: AsyncRunner,
+        parent: QWidget | None = None,
+        *,
+        session_policy: SessionPolicy | None = None,
+        clock: Clock = utc_now,
+        on_session_event: Callable[[str], None] | None = None,
+    ):
         super().__init__(parent)
         self.workspace = workspace
         self.runner = runner
@@ -80,6 +100,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.sign_in_page)
         self.stack.addWidget(self._build_workspace())
         self._build_actions()
+        self._build_lock(outer, session_policy or SessionPolicy(), clock, on_session_event)
         self.statusBar().showMessage("Not signed in")
 
     # ----- building -----------------------------------------------------------------------
@@ -167,6 +188,7 @@ class MainWindow(QMainWindow):
 
     # ----- sign-in --------------------------------------------------------------------------
     def _sign_in(self, username: str | None) -> None:
+        self._username = username
         self.runner.submit(self.workspace.sign_in(username), self._signed_in, self._sign_in_failed)
 
     def _sign_in_failed(self, exc: BaseException) -> None:
@@ -196,6 +218,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.nhs_edit.setFocus()
         self.statusBar().showMessage("Signed in")
+        self._session_started()
         if self._pending_patient:
             patient, self._pending_patient = self._pending_patient, None
             self.open_patient(patient)
@@ -203,6 +226,7 @@ class MainWindow(QMainWindow):
             self._take_screenshot()
 
     def sign_out(self) -> None:
+        self._session_stopped()
         session, self.session = self.session, None
         while self.tabs.count():
             self.close_tab(0)
@@ -232,7 +256,7 @@ class MainWindow(QMainWindow):
         return None
 
     def open_patient(self, nhs_number: str) -> PatientView | None:
-        if self.session is None:
+        if self.session is None or self.locked:
             return None
         existing = self.view_for(nhs_number)
         if existing is not None:
@@ -275,3 +299,178 @@ class MainWindow(QMainWindow):
         if widget is not None:
             self.tabs.removeTab(index)
             widget.deleteLater()
+
+    # ----- session lock: idle warning, lock page, unlock or switch clinician, absolute limit ----------
+    # Locking hides every trace of patient data (page, tabs, title, other windows) but keeps the tabs;
+    # the same clinician unlocking gets them back, a different one starts afresh.
+    def _build_lock(
+        self,
+        outer: QVBoxLayout,
+        policy: SessionPolicy,
+        clock: Clock,
+        on_session_event: Callable[[str], None] | None,
+    ) -> None:
+        self.on_session_event: Callable[[str], None] = on_session_event or (lambda _event: None)
+        self.locked = False
+        self._username: str | None = None
+        self._unlock_username: str | None = None
+        self._title_before_lock = self.windowTitle()
+        self._actions_before_lock: dict[QAction, bool] = {}
+        self._hidden_windows: list[QWidget] = []
+        self.lock_warning = LockWarningStrip()
+        outer.insertWidget(outer.indexOf(self.stack), self.lock_warning)
+        self.lock_screen = LockScreen(self.workspace.demo_users)
+        self.lock_screen.unlock_requested.connect(self._unlock)
+        self.lock_screen.sign_out_requested.connect(self.sign_out)
+        self.stack.addWidget(self.lock_screen)
+        self.idle = IdleWatcher(policy, clock, parent=self)
+        self.idle.warning.connect(self.lock_warning.count_down)
+        self.idle.warning_cancelled.connect(self.lock_warning.cancel)
+        self.idle.lock_requested.connect(self.lock_now)
+        self.idle.expired.connect(self._session_expired)
+        self.lock_action = QAction("Lock now", self, shortcut=QKeySequence("Ctrl+L"), enabled=False)
+        self.lock_action.triggered.connect(self.lock_now)
+        self.addAction(self.lock_action)
+
+    def _session_started(self) -> None:
+        self.idle.start()
+        self.lock_action.setEnabled(True)
+
+    def _session_stopped(self) -> None:
+        """Sign-out, expiry or switch: nothing of this session may outlive it, behind the lock or not."""
+        self.idle.stop()
+        self.lock_warning.cancel()
+        self._close_other_windows(keep=False)
+        if self.locked:
+            self.locked = False
+            self.tabs.setVisible(True)
+            self._restore_actions()
+            self.setWindowTitle(self._title_before_lock)
+        self.lock_action.setEnabled(False)
+
+    def lock_now(self) -> None:
+        """Ctrl+L or idle: hide the workspace behind the lock page; the tabs stay open behind it."""
+        if self.session is None or self.locked:
+            return
+        self.idle.mark_locked()
+        self.lock_warning.cancel()
+        self._close_other_windows(keep=True)
+        self._title_before_lock = self.windowTitle()
+        self.locked = True
+        self.setWindowTitle(LOCKED_TITLE)
+        self._actions_before_lock = {a: a.isEnabled() for a in self.actions()}
+        for action in self._actions_before_lock:
+            action.setEnabled(False)
+        self.tabs.setVisible(False)
+        self.lock_screen.show_locked_by(spoken_name(self.session), self._username)
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.statusBar().showMessage("Locked")
+        log.info("session locked")
+        self._tell("lock")
+
+    def unlock_as(self, username: str) -> None:
+        """Sandbox demos and tests: unlock as a demo clinician, as if chosen on the lock page."""
+        if not self.lock_screen.choose_user(username):
+            self.lock_screen.set_busy(False, f"No demo clinician called {username!r}.")
+            return
+        self.lock_screen.set_busy(True, "Signing in…")
+        self._unlock(username)
+
+    def _unlock(self, username: str | None) -> None:
+        self._unlock_username = username
+        self.runner.submit(self.workspace.sign_in(username), self._unlock_signed_in, self._unlock_failed)
+
+    def _unlock_failed(self, exc: BaseException) -> None:
+        message = getattr(exc, "user_message", None) or "Sign-in failed. Please try again."
+        log.warning("Unlock sign-in failed (%s)", type(exc).__name__)
+        self.lock_screen.set_busy(False, message)
+
+    def _unlock_signed_in(self, session: Any) -> None:
+        if not self.locked or self.session is None:
+            # the session ended (limit, sign-out) while the browser was open: this sign-in is not wanted
+            self.runner.submit(self.workspace.sign_out(session))
+            return
+        if getattr(session, "user_id", None) == getattr(self.session, "user_id", None):
+            self._resume_as(session)
+            return
+        log.info("another clinician signed in at the lock screen: switching")
+        self.sign_out()
+        self._tell("switch")
+        self._username = self._unlock_username
+        self.sign_in_page.set_busy(True, "Signing in…")
+        self._signed_in(session)
+
+    def _resume_as(self, session: Any) -> None:
+        """The same clinician is back: carry on in the role they worked in, with their tabs as they were."""
+        role = getattr(self.session, "selected_role", None)
+        role_id = getattr(role, "person_roleid", None)
+        if role_id is not None and role_id in {c[0] for c in self.workspace.role_choices(session)}:
+            self.workspace.select_role(session, role_id)
+        blocked = self.workspace.blocked_reason(session)
+        if blocked is not None:
+            self.runner.submit(self.workspace.sign_out(session))
+            self.lock_screen.set_busy(False, blocked)
+            return
+        self.session = session  # fresh tokens; the session limit still counts from the first sign-in
+        self.user_label.setText(self.workspace.who(session))
+        self.locked = False
+        self.idle.resume()
+        self.setWindowTitle(self._title_before_lock)
+        self.tabs.setVisible(True)
+        self._restore_actions()
+        self.stack.setCurrentIndex(1)
+        for window in self._hidden_windows:
+            window.show()
+        self._hidden_windows.clear()
+        self.lock_screen.set_busy(False)
+        self.statusBar().showMessage("Unlocked")
+        log.info("session unlocked")
+        self._tell("unlock")
+
+    def _session_expired(self) -> None:
+        log.info("session ended at its limit")
+        self.sign_out()
+        self.sign_in_page.set_busy(False, self.idle.policy.expiry_message())
+        self._tell("expired")
+
+    def _restore_actions(self) -> None:
+        for action, enabled in self._actions_before_lock.items():
+            action.setEnabled(enabled)
+        self._actions_before_lock = {}
+
+    def _close_other_windows(self, *, keep: bool) -> None:
+        """Dialogs are cancelled; other windows are hidden (`keep`, to come back on unlock) or closed."""
+        for _ in range(10):  # nested popups close one at a time; bounded in case one refuses
+            popup = QApplication.activePopupWidget()
+            if popup is None:
+                break
+            popup.close()
+        QToolTip.hideText()
+        for widget in QApplication.topLevelWidgets():
+            if widget is self or not widget.isVisible():
+                continue
+            if isinstance(widget, QDialog):
+                widget.reject()
+            elif keep and widget.windowType() == Qt.WindowType.Window:
+                widget.hide()
+                self._hidden_windows.append(widget)
+            else:
+                widget.close()
+        if not keep:
+            for widget in self._hidden_windows:
+                widget.close()
+            self._hidden_windows.clear()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Whatever sets the title while locked (a record arriving, a tab change) waits for the unlock."""
+        locked = getattr(self, "locked", False)  # the title is first set before the lock is built
+        if event.type() == QEvent.Type.WindowTitleChange and locked and self.windowTitle() != LOCKED_TITLE:
+            self._title_before_lock = self.windowTitle()
+            self.setWindowTitle(LOCKED_TITLE)
+        super().changeEvent(event)
+
+    def _tell(self, event: str) -> None:
+        try:
+            self.on_session_event(event)
+        except Exception as exc:  # the observer must never break the lock itself
+            log.warning("Session event observer failed (%s)", type(exc).__name__)
