@@ -147,3 +147,14 @@ def test_patient_view_renders(qtbot):
     assert view.medications.rowCount() == 1  # one medicine, two sources
     assert view.medications.item(0).sources == (SourceKind.GP, SourceKind.HOSPITAL)
     assert "Record warnings" in view.sections.tabText(3)
+
+
+def test_no_known_allergy_row_reads_as_a_statement():
+    from viewer.record.merge import MergedItem
+
+    nka = Allergy(Concept("No known allergy"), prov(), clinical_status="active", no_known_allergies=True,
+                  negation_scope="all")
+    model = AllergyTableModel([MergedItem(nka, (nka,))])
+    status_col = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index(
+        "Status")
+    assert model.index(0, status_col).data() == "Statement (no allergy)"

@@ -118,6 +118,8 @@ def _reactions(a: Allergy) -> str:
 
 
 def _allergy_status(a: Allergy) -> str:
+    if a.no_known_allergies:
+        return "Statement (no allergy)"
     status = a.clinical_status or "status not given"
     if not a.is_active:
         ended = f" {a.end_date.display()}" if a.end_date else ""
