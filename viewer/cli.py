@@ -1,5 +1,5 @@
 """Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`,
-`wardview inspect FILE... [--json]`."""
+`wardview inspect FILE... [--json]`, `wardview audit verify|show [--store PATH]`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--hospital-ods", metavar="ODS",
                          help="ODS code of the hospital the R4 files came from")
     inspect.add_argument("--hospital-name", metavar="NAME", help="name of that hospital")
+    audit = sub.add_parser("audit", help="the local audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify",
+                                  help="check the hash chain; exit 0 intact, 1 broken, 2 cannot check")
+    show = audit_sub.add_parser("show", help="print the newest entries")
+    show.add_argument("--last", type=int, default=20, metavar="N", help="how many entries (default 20)")
+    for command in (verify, show):
+        command.add_argument("--store", type=Path, metavar="PATH",
+                             help="the store file (default: this user's Wardview store)")
     return parser
 
 
@@ -62,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_inspect(args.files, as_json=args.as_json, out=sys.stdout, err=sys.stderr,
                            hospital_ods=args.hospital_ods, hospital_name=args.hospital_name)
+    if args.command == "audit":
+        from viewer.store.audit_commands import run_show, run_verify
+
+        if args.audit_command == "verify":
+            return run_verify(args.store, out=sys.stdout, err=sys.stderr)
+        return run_show(args.store, args.last, out=sys.stdout, err=sys.stderr)
     if args.patient and not is_valid(args.patient):
         print("wardview: --patient is not a valid NHS number", file=sys.stderr)
         return 2
