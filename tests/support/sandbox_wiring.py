@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from viewer.app import demo_lists, sandbox_browser
+from viewer.auth.oidc import OidcClient
 from viewer.config import Settings
-from viewer.services.compose import build_workspace, http_client_for
+from viewer.services.compose import build_open_record, http_client_for
+from viewer.services.relationship import build_relationship_check
 from viewer.services.workspace import Workspace
+
+# Most sandbox tests are about what a record shows, not who may open it, and only one demo patient is in
+# hospital now; they open records as the demo does for everyone else: through the emergency route.
+RECORD_CONTENT_REASON = "Other (explain): automated test of record content (synthetic patient)"
 
 
 def sandbox_settings(sandbox: Any) -> Settings:
@@ -21,13 +27,45 @@ def patient_number(sandbox: Any, scenario: str) -> str:
     raise LookupError(f"no sandbox patient with scenario {scenario!r}")
 
 
-def make_workspace(sandbox: Any) -> tuple[Workspace, Any]:
-    """Must be called on the event loop that will use it (the http client belongs to that loop)."""
+class DeclaredEmergency:
+    """The real Workspace, with every record opened under a declared emergency reason unless the caller
+    gives its own. Everything else is the Workspace's own."""
+
+    def __init__(self, workspace: Workspace, reason: str):
+        self.workspace = workspace
+        self.reason = reason
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.workspace, name)
+
+    async def open_record(self, nhs_number: str, session: Any, on_update: Any, *,
+                          emergency_reason: str | None = None) -> Any:
+        return await self.workspace.open_record(
+            nhs_number, session, on_update, emergency_reason=emergency_reason or self.reason
+        )
+
+
+def make_workspace(sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON) -> tuple[Any, Any]:
+    """Must be called on the event loop that will use it (the http client belongs to that loop).
+
+    `emergency_reason=None` gives the bare Workspace, with the legitimate-relationship check in force.
+    """
     settings = sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
-    workspace = build_workspace(
-        settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
-        demo_users=users, demo_patients=patients,
+    # compose.build_workspace plus the relationship check, until compose wires it (then call that again)
+    workspace = Workspace(
+        oidc=OidcClient(http, issuer=settings.issuer, client_id=settings.client_id,
+                        scopes=settings.scopes, min_acr=settings.min_acr or None),
+        browser_for=sandbox_browser(sandbox.info["ca_cert"]),
+        open_record=build_open_record(settings, http),
+        org_ods=settings.ods_code,
+        sandbox=True,
+        demo_users=users,
+        demo_patients=patients,
+        relationship=build_relationship_check(settings, http),
+        org_name=settings.org_name,
     )
-    return workspace, http
+    if emergency_reason is None:
+        return workspace, http
+    return DeclaredEmergency(workspace, emergency_reason), http

@@ -1,5 +1,5 @@
 """The services the main window uses, behind one small Qt-free facade so the UI knows nothing of OIDC,
-PDS or GP Connect: sign in, choose a role, open a record, sign out."""
+PDS or GP Connect: sign in, choose a role, check the care relationship, open a record, sign out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,19 @@ from collections.abc import Awaitable, Callable
 from viewer.auth.oidc import OidcClient
 from viewer.auth.roles import can_view_records
 from viewer.auth.session import ClinicianSession, sign_in_clinician
+from viewer.domain.nhs_number import is_valid, normalise
 from viewer.record.combined import CombinedRecord
-from viewer.services.open_record import OnUpdate, OpenRecord
+from viewer.services.open_record import InvalidNhsNumber, OnUpdate, OpenRecord
+from viewer.services.relationship import (
+    AccessEvent,
+    CheckResult,
+    NeedsEmergencyAccess,
+    OnAccess,
+    Relationship,
+    RelationshipCheck,
+    access_event,
+)
+from viewer.sources.context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +34,18 @@ class NoSuitableRole(Exception):
         self.user_message = user_message
 
 
+def _no_audit(_event: AccessEvent) -> None:
+    return None
+
+
 class Workspace:
-    """One per application run. `sandbox` marks synthetic data (the window says so on every screen)."""
+    """One per application run. `sandbox` marks synthetic data (the window says so on every screen).
+
+    `relationship` is the legitimate-relationship check; without one every open takes the emergency
+    route (never a silent allow). `on_access` receives every record access before the record is fetched;
+    if it raises, the record is not opened, because an access that cannot be recorded must not happen.
+    `access_log` keeps the same events for this run.
+    """
 
     def __init__(
         self,
@@ -36,6 +57,9 @@ class Workspace:
         sandbox: bool = False,
         demo_users: list[tuple[str, str]] | None = None,
         demo_patients: list[tuple[str, str]] | None = None,
+        relationship: RelationshipCheck | None = None,
+        on_access: OnAccess = _no_audit,
+        org_name: str | None = None,
     ):
         self._oidc = oidc
         self._browser_for = browser_for
@@ -44,6 +68,10 @@ class Workspace:
         self.sandbox = sandbox
         self.demo_users = demo_users or []
         self.demo_patients = demo_patients or []
+        self._relationship = relationship or RelationshipCheck(None, org_ods=org_ods)
+        self._on_access = on_access
+        self.organisation = org_name or org_ods  # how the emergency-access dialog names us
+        self.access_log: list[AccessEvent] = []
 
     async def sign_in(self, username: str | None) -> ClinicianSession:
         """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician)."""
@@ -84,17 +112,55 @@ class Workspace:
         role_text = f" - {role.role_name} ({role.org_code})" if role is not None else ""
         return f"{session.display_name}{role_text}"
 
+    async def check_relationship(self, nhs_number: str, session: ClinicianSession) -> CheckResult:
+        """The patient's current encounter or episode here; None when there is none; CheckFailed when the
+        check could not be made. Raises NoSuitableRole, InvalidNhsNumber or ReauthenticationRequired."""
+        number, ctx = self._prepare(nhs_number, session)
+        return await self._relationship(number, ctx)
+
     async def open_record(
-        self, nhs_number: str, session: ClinicianSession, on_update: OnUpdate
+        self,
+        nhs_number: str,
+        session: ClinicianSession,
+        on_update: OnUpdate,
+        *,
+        emergency_reason: str | None = None,
     ) -> CombinedRecord:
+        """Open the record when the relationship check finds current care; otherwise raise
+        NeedsEmergencyAccess, and the caller asks the clinician for a reason and calls again with it.
+
+        With a reason the check is not repeated: the clinician has already been told why it was needed,
+        and a check that timed out would only make them wait a second time for the same answer.
+        """
+        number, ctx = self._prepare(nhs_number, session)
+        if emergency_reason is not None:
+            reason = " ".join(emergency_reason.split())
+            if not reason:
+                raise ValueError("A reason is needed for emergency access.")
+            event = access_event(number, ctx, "emergency", reason)
+        else:
+            result = await self._relationship(number, ctx)
+            if not isinstance(result, Relationship):
+                raise self._relationship.why_emergency(result)
+            event = access_event(number, ctx, "relationship", result.describe(), result)
+        self._on_access(event)
+        self.access_log.append(event)
+        if event.kind == "emergency":
+            log.info("Record opened under emergency access (flagged for review)")
+        return await self._open_record(number, ctx, on_update)
+
+    def _prepare(self, nhs_number: str, session: ClinicianSession) -> tuple[str, RequestContext]:
+        """Refusals that need no network come first, so an invalid number is never sent anywhere."""
         reason = self.blocked_reason(session)
         if reason is not None:
             raise NoSuitableRole(reason)
-        ctx = session.request_context(self._org_ods)
-        return await self._open_record(nhs_number, ctx, on_update)
+        number = normalise(nhs_number)
+        if not is_valid(number):
+            raise InvalidNhsNumber("This is not a valid NHS number (the check digit does not match).")
+        return number, session.request_context(self._org_ods)
 
     def __repr__(self) -> str:
         return f"Workspace(sandbox={self.sandbox})"
 
 
-__all__ = ["NoSuitableRole", "Workspace"]
+__all__ = ["NeedsEmergencyAccess", "NoSuitableRole", "Workspace"]
