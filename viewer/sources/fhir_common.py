@@ -81,11 +81,12 @@ def label_of(value: Any) -> str:
 
 def code_of(value: Any, system: str | None = None) -> str | None:
     """The first code of a CodeableConcept (optionally from one system)."""
-    for item in as_list(as_dict(value).get("coding")):
-        data = as_dict(item)
-        code = as_text(data.get("code"))
-        if code and (system is None or data.get("system") == system):
-            return code
+    raw = value.get("coding") if isinstance(value, dict) else None
+    for item in raw if isinstance(raw, list) else as_list(raw):
+        if isinstance(item, dict):
+            code = item.get("code")
+            if isinstance(code, str) and code.strip() and (system is None or item.get("system") == system):
+                return code
     return None
 
 
@@ -129,12 +130,15 @@ def human_name(value: Any) -> str | None:
 def reference_key(value: Any) -> tuple[str | None, str | None]:
     """(`Practitioner`, `abc`) from a Reference to `Practitioner/abc`, an absolute URL or a versioned
     reference; `#x` (contained) gives (None, `#x`); no reference gives (None, None)."""
-    ref = as_text(as_dict(value).get("reference"))
-    if ref is None:
+    ref = value.get("reference") if isinstance(value, dict) else None
+    if not isinstance(ref, str) or not ref.strip():
         return None, None
     if ref.startswith("#"):
         return None, ref
-    parts = [p for p in ref.split("/") if p]
+    parts = ref.split("/")
+    if len(parts) == 2 and parts[0] and parts[1] and "_history" not in parts:
+        return parts[0], parts[1]  # `Type/id`, by far the commonest form: no list building below
+    parts = [p for p in parts if p]
     if "_history" in parts:
         parts = parts[: parts.index("_history")]
     if len(parts) >= 2:
@@ -146,14 +150,24 @@ def extensions(resource: Any, name: str) -> list[dict[str, Any]]:
     """Extensions whose url is `name` or ends with it. Suppliers publish one extension under several
     hosts and schemes (`https://fhir.nhs.uk/...`, `http://fhir.hl7.org.uk/...`), so callers pass the
     distinctive tail (`MedicationStatementLastIssueDate-1`) or, for nested parts, the exact url."""
-    found = (as_dict(x) for x in as_list(as_dict(resource).get("extension")))
+    raw = resource.get("extension") if isinstance(resource, dict) else None
+    if not raw:  # most elements have none: skip building the generator
+        return []
+    found = (as_dict(x) for x in as_list(raw))
     return [e for e in found if isinstance(e.get("url"), str) and e["url"].endswith(name)]
 
 
 def extension(resource: Any, name: str) -> dict[str, Any]:
-    """The first matching extension, or {} so chained reads stay safe."""
-    found = extensions(resource, name)
-    return found[0] if found else {}
+    """The first matching extension, or {} so chained reads stay safe. Stops at the first match rather
+    than listing them all: mappers ask for several extensions of every medicine and allergy."""
+    raw = resource.get("extension") if isinstance(resource, dict) else None
+    if raw:
+        for item in as_list(raw):
+            if isinstance(item, dict):
+                url = item.get("url")
+                if isinstance(url, str) and url.endswith(name):
+                    return item
+    return {}
 
 
 def identifier_value(resource: Any, system: str) -> str | None:
@@ -166,22 +180,38 @@ def identifier_value(resource: Any, system: str) -> str | None:
 
 class ResourceIndex:
     """Resources of a Bundle by (type, id) so references resolve regardless of entry order; a dangling
-    reference resolves to None and callers keep the item without the referenced detail."""
+    reference resolves to None and callers keep the item without the referenced detail.
 
-    __slots__ = ("_by_key",)
+    Also keyed by the `Type/id` string itself, the form nearly every reference takes, so resolving one
+    is a single dict lookup; only ids that could not round-trip through that string (a `/` in them,
+    `_history`) are left to the general reader."""
+
+    __slots__ = ("_by_key", "_by_reference")
 
     def __init__(self, resources: list[dict[str, Any]]):
         self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        self._by_reference: dict[str, dict[str, Any]] = {}
         for res in resources:
             rtype, rid = res.get("resourceType"), res.get("id")
             if isinstance(rtype, str) and isinstance(rid, str):
                 self._by_key.setdefault((rtype, rid), res)
+                if _round_trips(rtype, rid):
+                    self._by_reference.setdefault(f"{rtype}/{rid}", res)
 
     def get(self, rtype: str, rid: str | None) -> dict[str, Any] | None:
         return self._by_key.get((rtype, rid)) if rid is not None else None
 
+    def target(self, reference: Any) -> dict[str, Any] | None:
+        """The resource a typed `Type/id` Reference names, whatever its type; None when the reference is
+        untyped, contained, dangling or in any other form (callers then read it with reference_key)."""
+        ref = reference.get("reference") if isinstance(reference, dict) else None
+        return self._by_reference.get(ref) if isinstance(ref, str) else None
+
     def resolve(self, reference: Any, expected_type: str | None = None) -> dict[str, Any] | None:
         """The resource a Reference points at, or None when it is not in the Bundle."""
+        found = self.target(reference)
+        if found is not None:
+            return found if expected_type is None or found["resourceType"] == expected_type else None
         rtype, rid = reference_key(reference)
         if rid is None:
             return None
@@ -189,3 +219,11 @@ class ResourceIndex:
         if rtype is None or (expected_type is not None and rtype != expected_type):
             return None
         return self.get(rtype, rid)
+
+
+def _round_trips(rtype: str, rid: str) -> bool:
+    """Whether reference_key reads `rtype/rid` back as exactly (rtype, rid), so the string can key the
+    index."""
+    return bool(rtype) and bool(rid) and "/" not in rtype + rid and not rtype.startswith("#") and (
+        "_history" not in (rtype, rid)
+    )

@@ -18,13 +18,11 @@ from viewer.sources.fhir_common import (
     code_of,
     concept,
     extension,
-    first_date,
     notes,
-    partial_date,
 )
 from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
 from viewer.sources.stu3_items import status_code
-from viewer.sources.stu3_values import components_text, number_of, quantity, reference_range, value_of
+from viewer.sources.stu3_values import number_of, quantity, reference_range
 
 CONSULTATION = "consultation"
 PERFORMER_ORDER = ("PPRF", "PART", "AUT", "AUTH", "REC")  # who a clinician asks about first
@@ -38,9 +36,9 @@ COMMENT_NOTE = "37331000000100"
 _EFFECTIVE = ("effectiveDateTime", "effectivePeriod")
 
 
-def _first_concept(values: Any) -> Concept | None:
+def _first_concept(values: Any, ctx: Stu3Context) -> Concept | None:
     for value in as_list(values):
-        found = concept(value)
+        found = ctx.concept(value)
         if found.label:
             return found
     return None
@@ -48,6 +46,8 @@ def _first_concept(values: Any) -> Concept | None:
 
 def _by_role(entries: list[Any], role_of: Any, order: tuple[str, ...]) -> list[Any]:
     """Participants ordered by role (primary performer first); unknown roles keep their place after."""
+    if len(entries) < 2:
+        return entries
     def rank(entry: Any) -> int:
         roles = role_of(as_dict(entry))
         return min((order.index(r) for r in roles if r in order), default=len(order))
@@ -58,8 +58,8 @@ def _by_role(entries: list[Any], role_of: Any, order: tuple[str, ...]) -> list[A
 def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str, ...] = ()) -> Encounter:
     """A GP consultation. `content` is the readable text of its consultation List (topics, headings)."""
     period = as_dict(resource.get("period"))
-    start = partial_date(period.get("start"))
-    kind = _first_concept(resource.get("type"))
+    start = ctx.date(period.get("start"))
+    kind = _first_concept(resource.get("type"), ctx)
     if kind is None and start is None:
         raise Unmappable("consultation has no type or date")
     clinician = None
@@ -83,8 +83,8 @@ def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str
         type=kind,
         status=status_code(resource.get("status")),
         start=start,
-        end=partial_date(period.get("end")),
-        reasons=tuple(c for c in (concept(r) for r in as_list(resource.get("reason"))) if c.label),
+        end=ctx.date(period.get("end")),
+        reasons=tuple(c for c in (ctx.concept(r) for r in as_list(resource.get("reason"))) if c.label),
         clinician=clinician,
         location=location,
         notes=content,
@@ -96,24 +96,28 @@ def map_observation(
 ) -> Observation:
     """Uncategorised data, a test result, a test group header or a filing comment: all are results a
     clinician reads in date order, so all become Observations; `report_id` links a result to its report."""
-    test = concept(resource.get("code"))
+    test, value, parts = ctx.reading(resource)  # shared with the consultation's text
     if not test.label:
         raise Unmappable("observation has no code or text")
-    value = value_of(resource)
-    text = value.text or components_text(resource)
-    low, high, range_text = reference_range(resource)
-    interpretation = _first_concept(resource.get("interpretation"))
+    text = value.text or parts
+    low, high, range_text = (
+        reference_range(resource) if "referenceRange" in resource else (None, None, None)
+    )
+    interpretation = (
+        _first_concept(resource["interpretation"], ctx) if "interpretation" in resource else None
+    )
     extra = []
     comment = as_text(resource.get("comment"))
     if comment:
         extra.append(comment)
-    absent = concept(resource.get("dataAbsentReason")).label
-    if absent and text is None:
-        extra.append(f"No value: {absent}")
+    if text is None and "dataAbsentReason" in resource:
+        absent = ctx.concept(resource["dataAbsentReason"]).label
+        if absent:
+            extra.append(f"No value: {absent}")
     return Observation(
         test=test,
         provenance=ctx.provenance("Observation", resource_id(resource)),
-        effective=first_date(resource, *_EFFECTIVE) or partial_date(resource.get("issued")),
+        effective=ctx.first_date(resource, *_EFFECTIVE) or ctx.date(resource.get("issued")),
         value=text,
         number=value.number,
         unit=value.unit,
@@ -133,7 +137,7 @@ def _named_by_results(resource: dict[str, Any], ctx: Stu3Context, name: Concept)
     (`Full blood count`), so the first result that is a test (not a filing comment) names it."""
     for ref in as_list(resource.get("result")):
         result = ctx.index.resolve(ref, "Observation")
-        test = concept(as_dict(result).get("code"))
+        test = ctx.concept(as_dict(result).get("code"))
         if test.label and test.code_in(SNOMED) != COMMENT_NOTE:
             return Concept(test.label, name.codings)
     return name
@@ -141,7 +145,7 @@ def _named_by_results(resource: dict[str, Any], ctx: Stu3Context, name: Concept)
 
 def map_report(resource: dict[str, Any], ctx: Stu3Context, result_ids: tuple[str, ...] = ()) -> Report:
     """A DiagnosticReport; `result_ids` are every Observation under it (test groups' members included)."""
-    name = concept(resource.get("code"))
+    name = ctx.concept(resource.get("code"))
     if not name.text and name.code_in(SNOMED) == GENERIC_REPORT:
         name = _named_by_results(resource, ctx, name)
     if not name.label:
@@ -150,7 +154,7 @@ def map_report(resource: dict[str, Any], ctx: Stu3Context, result_ids: tuple[str
     return Report(
         name=name,
         provenance=ctx.provenance("DiagnosticReport", resource_id(resource)),
-        issued=partial_date(resource.get("issued")) or first_date(resource, *_EFFECTIVE),
+        issued=ctx.date(resource.get("issued")) or ctx.first_date(resource, *_EFFECTIVE),
         status=status_code(resource.get("status")),
         result_ids=result_ids,
         conclusion=as_text(resource.get("conclusion")),
@@ -178,7 +182,7 @@ def _dose(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def _immunisation_notes(resource: dict[str, Any]) -> tuple[str, ...]:
+def _immunisation_notes(resource: dict[str, Any], ctx: Stu3Context) -> tuple[str, ...]:
     """The spec's parent-present and date-recorded extensions, the amount given and the reasons: the
     domain item has no field of its own for these, and a clinician asks about them."""
     found = list(notes(resource.get("note")))
@@ -186,7 +190,7 @@ def _immunisation_notes(resource: dict[str, Any]) -> tuple[str, ...]:
     if isinstance(parent, bool):
         found.append("Parent present" if parent else "Parent not present")
     recorded_ext = extension(resource, EXT_DATE_RECORDED)
-    recorded = partial_date(recorded_ext.get("valueDateTime")) or partial_date(recorded_ext.get("valueDate"))
+    recorded = ctx.date(recorded_ext.get("valueDateTime")) or ctx.date(recorded_ext.get("valueDate"))
     if recorded is not None:
         found.append(f"Recorded {recorded.display()}")
     amount = quantity(resource.get("doseQuantity"))
@@ -195,7 +199,7 @@ def _immunisation_notes(resource: dict[str, Any]) -> tuple[str, ...]:
     explanation = as_dict(resource.get("explanation"))
     for name, label in (("reason", "Reason"), ("reasonNotGiven", "Reason not given")):
         for reason in as_list(explanation.get(name)):
-            text = concept(reason).label
+            text = ctx.concept(reason).label
             if text:
                 found.append(f"{label}: {text}")
     return tuple(dict.fromkeys(found))
@@ -203,8 +207,8 @@ def _immunisation_notes(resource: dict[str, Any]) -> tuple[str, ...]:
 
 def map_immunisation(resource: dict[str, Any], ctx: Stu3Context) -> Immunisation:
     """An Immunization. The vaccine is the product when coded, else the vaccination procedure extension."""
-    vaccine = concept(resource.get("vaccineCode"))
-    procedure = concept(extension(resource, EXT_VACCINATION_PROCEDURE).get("valueCodeableConcept"))
+    vaccine = ctx.concept(resource.get("vaccineCode"))
+    procedure = ctx.concept(extension(resource, EXT_VACCINATION_PROCEDURE).get("valueCodeableConcept"))
     if _is_unknown(vaccine) and procedure.label:
         vaccine = procedure
     if not vaccine.label:
@@ -223,23 +227,23 @@ def map_immunisation(resource: dict[str, Any], ctx: Stu3Context) -> Immunisation
     return Immunisation(
         vaccine=vaccine,
         provenance=ctx.provenance("Immunization", resource_id(resource)),
-        given=partial_date(resource.get("date")),
+        given=ctx.date(resource.get("date")),
         status=status,
         dose=_dose(resource),
-        site=concept(resource.get("site")).label or None,
-        route=concept(resource.get("route")).label or None,
+        site=ctx.concept(resource.get("site")).label or None,
+        route=ctx.concept(resource.get("route")).label or None,
         batch=as_text(resource.get("lotNumber")),
         performer=performer,
-        notes=_immunisation_notes(resource),
+        notes=_immunisation_notes(resource, ctx),
     )
 
 
 def map_referral(resource: dict[str, Any], ctx: Stu3Context) -> Referral:
     """A ReferralRequest: the service is the specialty or service requested, else the recipient service."""
     recipients = [n for n in (ctx.person_name(r) for r in as_list(resource.get("recipient"))) if n]
-    service = concept(resource.get("specialty")).label or None
+    service = ctx.concept(resource.get("specialty")).label or None
     if service is None:
-        requested = _first_concept(resource.get("serviceRequested"))
+        requested = _first_concept(resource.get("serviceRequested"), ctx)
         service = requested.label if requested else None
     if service is None:
         for ref in as_list(resource.get("recipient")):
@@ -247,8 +251,8 @@ def map_referral(resource: dict[str, Any], ctx: Stu3Context) -> Referral:
             if target is not None and as_text(target.get("name")):
                 service = target["name"]
                 break
-    reasons = tuple(c for c in (concept(r) for r in as_list(resource.get("reasonCode"))) if c.label)
-    authored = partial_date(resource.get("authoredOn"))
+    reasons = tuple(c for c in (ctx.concept(r) for r in as_list(resource.get("reasonCode"))) if c.label)
+    authored = ctx.date(resource.get("authoredOn"))
     description = as_text(resource.get("description"))
     if not (service or recipients or reasons or authored or description):
         raise Unmappable("referral has no service, reason or date")

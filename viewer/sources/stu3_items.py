@@ -20,12 +20,9 @@ from viewer.sources.fhir_common import (
     as_list,
     as_text,
     code_of,
-    concept,
     extension,
     extensions,
-    first_date,
     notes,
-    partial_date,
 )
 from viewer.sources.stu3_context import Stu3Context, Unmappable, resource_id
 
@@ -52,32 +49,32 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _substance(resource: dict[str, Any], what: str) -> Concept:
-    found = concept(resource.get("code"))
+def _substance(resource: dict[str, Any], what: str, ctx: Stu3Context) -> Concept:
+    found = ctx.concept(resource.get("code"))
     if not found.label:
         raise Unmappable(f"{what} has no code or text")
     return found
 
 
-def _reaction(value: Any) -> Reaction:
+def _reaction(value: Any, ctx: Stu3Context) -> Reaction:
     data = as_dict(value)
-    manifestations = tuple(c for c in (concept(m) for m in as_list(data.get("manifestation"))) if c.label)
+    manifestations = tuple(c for c in (ctx.concept(m) for m in as_list(data.get("manifestation"))) if c.label)
     return Reaction(
         manifestations=manifestations,
         severity=as_text(data.get("severity")),
         description=as_text(data.get("description")),
-        onset=partial_date(data.get("onset")),
+        onset=ctx.date(data.get("onset")),
     )
 
 
 def map_allergy(resource: dict[str, Any], ctx: Stu3Context, *, ended_list: bool = False) -> Allergy:
     """An AllergyIntolerance. Items in the Ended allergies list are resolved by definition, so a missing
     clinicalStatus there reads as resolved rather than as an unknown (i.e. active) allergy."""
-    substance = _substance(resource, "allergy")
+    substance = _substance(resource, "allergy", ctx)
     end = extension(resource, EXT_ALLERGY_END)
     end_date = end_reason = None
     if end:
-        end_date = partial_date(extension(end, "endDate").get("valueDateTime"))
+        end_date = ctx.date(extension(end, "endDate").get("valueDateTime"))
         end_reason = as_text(extension(end, "reasonEnded").get("valueString"))
     clinical_status = status_code(resource.get("clinicalStatus"))
     if clinical_status is None and ended_list:
@@ -91,13 +88,13 @@ def map_allergy(resource: dict[str, Any], ctx: Stu3Context, *, ended_list: bool 
         verification_status=status_code(resource.get("verificationStatus")),
         category=category,
         criticality=as_text(resource.get("criticality")),
-        asserted=partial_date(resource.get("assertedDate")),
-        onset=first_date(resource, "onsetDateTime", "onsetPeriod"),
+        asserted=ctx.date(resource.get("assertedDate")),
+        onset=ctx.first_date(resource, "onsetDateTime", "onsetPeriod"),
         recorder=ctx.person_name(resource.get("recorder")),
         notes=notes(resource.get("note")),
         end_date=end_date,
         end_reason=end_reason,
-        reactions=tuple(_reaction(r) for r in as_list(resource.get("reaction"))),
+        reactions=tuple(_reaction(r, ctx) for r in as_list(resource.get("reaction"))),
         no_known_allergies=negation_scope(substance.code_in(SNOMED)) is not None,
         negation_scope=negation_scope(substance.code_in(SNOMED)),
     )
@@ -108,7 +105,7 @@ def map_allergy_recorded_elsewhere(
 ) -> Allergy:
     """An allergy the practice recorded as a problem or observation, listed in an allergy List: it must
     still read as an allergy (CLINICAL.md)."""
-    substance = _substance(resource, "allergy entry")
+    substance = _substance(resource, "allergy entry", ctx)
     clinical_status = status_code(resource.get("clinicalStatus")) or status_code(resource.get("status"))
     if ended_list and clinical_status is None:
         clinical_status = "resolved"
@@ -117,11 +114,13 @@ def map_allergy_recorded_elsewhere(
         provenance=ctx.provenance(resource_type, resource_id(resource)),
         clinical_status=clinical_status,
         verification_status=status_code(resource.get("verificationStatus")),
-        asserted=partial_date(resource.get("assertedDate")) or partial_date(resource.get("issued")),
-        onset=first_date(resource, "onsetDateTime", "onsetPeriod", "effectiveDateTime", "effectivePeriod"),
+        asserted=ctx.date(resource.get("assertedDate")) or ctx.date(resource.get("issued")),
+        onset=ctx.first_date(
+            resource, "onsetDateTime", "onsetPeriod", "effectiveDateTime", "effectivePeriod"
+        ),
         recorder=ctx.person_name(resource.get("asserter") or resource.get("performer")),
         notes=notes(resource.get("note")) or _comment(resource),
-        end_date=first_date(resource, "abatementDateTime", "abatementPeriod"),
+        end_date=ctx.first_date(resource, "abatementDateTime", "abatementPeriod"),
         no_known_allergies=negation_scope(substance.code_in(SNOMED)) is not None,
         negation_scope=negation_scope(substance.code_in(SNOMED)),
     )
@@ -175,9 +174,11 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
         medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
     if medication is not None and resource_id(medication):
         related.append(("Medication", resource_id(medication)))
-    name = concept(as_dict(medication).get("code"))
+    name = ctx.concept(as_dict(medication).get("code"))
     if not name.label:
-        name = concept(statement.get("medicationCodeableConcept") or plan.get("medicationCodeableConcept"))
+        name = ctx.concept(
+            statement.get("medicationCodeableConcept") or plan.get("medicationCodeableConcept")
+        )
     if not name.label:
         display = as_dict(statement.get("medicationReference")).get("display")
         name = Concept(as_text(display))
@@ -191,11 +192,11 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     agency = code_of(extension(statement, EXT_PRESCRIBING_AGENCY).get("valueCodeableConcept"))
     last_issue = None
     for ext in extensions(statement, EXT_LAST_ISSUE):
-        last_issue = partial_date(ext.get("valueDateTime")) or partial_date(ext.get("valueDate"))
+        last_issue = ctx.date(ext.get("valueDateTime")) or ctx.date(ext.get("valueDate"))
         if last_issue:
             break
     effective = as_dict(statement.get("effectivePeriod"))
-    started = partial_date(effective.get("start")) or partial_date(statement.get("effectiveDateTime"))
+    started = ctx.date(effective.get("start")) or ctx.date(statement.get("effectiveDateTime"))
     prescriber = ctx.person_name(plan.get("recorder")) or ctx.person_name(
         as_dict(plan.get("requester")).get("agent")
     )
@@ -207,7 +208,7 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
         dosage=dosage or plan_dosage,
         quantity=_quantity(plan) if plan else None,
         started=started,
-        ended=partial_date(effective.get("end")),
+        ended=ctx.date(effective.get("end")),
         last_issued=last_issue,
         prescriber=prescriber,
         patient_notes=_unique(patient_notes + plan_patient),
@@ -219,7 +220,7 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
 
 def map_problem(condition: dict[str, Any], ctx: Stu3Context) -> Problem:
     """A Condition (problem header): significance comes from the CareConnect extension."""
-    found = concept(condition.get("code"))
+    found = ctx.concept(condition.get("code"))
     if not found.label:
         raise Unmappable("problem has no code or text")
     significance = as_text(extension(condition, EXT_SIGNIFICANCE).get("valueCode"))
@@ -228,15 +229,15 @@ def map_problem(condition: dict[str, Any], ctx: Stu3Context) -> Problem:
         provenance=ctx.provenance("Condition", resource_id(condition)),
         clinical_status=status_code(condition.get("clinicalStatus")),
         significance=significance,
-        onset=first_date(condition, "onsetDateTime", "onsetPeriod"),
-        abated=first_date(condition, "abatementDateTime", "abatementPeriod"),
+        onset=ctx.first_date(condition, "onsetDateTime", "onsetPeriod"),
+        abated=ctx.first_date(condition, "abatementDateTime", "abatementPeriod"),
         notes=notes(condition.get("note")),
     )
 
 
-def _issue_date(order: dict[str, Any]) -> PartialDate | None:
+def _issue_date(order: dict[str, Any], ctx: Stu3Context) -> PartialDate | None:
     validity = as_dict(as_dict(order.get("dispenseRequest")).get("validityPeriod"))
-    return partial_date(validity.get("start")) or partial_date(order.get("authoredOn"))
+    return ctx.date(validity.get("start")) or ctx.date(order.get("authoredOn"))
 
 
 def map_medication_plan(
@@ -246,9 +247,9 @@ def map_medication_plan(
     spec's split-plan example: shown from the plan itself, with its latest issue from its orders, so the
     medicine is not lost for want of its summary."""
     medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
-    name = concept(as_dict(medication).get("code"))
+    name = ctx.concept(as_dict(medication).get("code"))
     if not name.label:
-        name = concept(plan.get("medicationCodeableConcept"))
+        name = ctx.concept(plan.get("medicationCodeableConcept"))
     if not name.label:
         name = Concept(as_text(as_dict(plan.get("medicationReference")).get("display")))
     if not name.label:
@@ -256,7 +257,7 @@ def map_medication_plan(
     dosage, patient_notes = _dosage(as_list(plan.get("dosageInstruction")))
     kind = code_of(extension(plan, EXT_PRESCRIPTION_TYPE).get("valueCodeableConcept"))
     validity = as_dict(as_dict(plan.get("dispenseRequest")).get("validityPeriod"))
-    issues = [d for d in (_issue_date(o) for o in orders) if d is not None]
+    issues = [d for d in (_issue_date(o, ctx) for o in orders) if d is not None]
     return Medication(
         name=name,
         provenance=ctx.provenance("MedicationRequest", resource_id(plan)),
@@ -264,8 +265,8 @@ def map_medication_plan(
         kind=kind.lower() if kind else None,
         dosage=dosage,
         quantity=_quantity(plan),
-        started=partial_date(validity.get("start")) or partial_date(plan.get("authoredOn")),
-        ended=partial_date(validity.get("end")),
+        started=ctx.date(validity.get("start")) or ctx.date(plan.get("authoredOn")),
+        ended=ctx.date(validity.get("end")),
         last_issued=max(issues, key=_date_order) if issues else None,
         prescriber=ctx.person_name(plan.get("recorder"))
         or ctx.person_name(as_dict(plan.get("requester")).get("agent")),

@@ -50,7 +50,7 @@ from viewer.sources.stu3_items import (
     map_medication_plan,
     map_problem,
 )
-from viewer.sources.stu3_structure import consultation_content, report_results
+from viewer.sources.stu3_structure import consultation_content, list_code, report_results
 
 log = logging.getLogger(__name__)
 
@@ -132,27 +132,22 @@ def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
 
 
 def _list_info(resource: dict[str, Any]) -> _ListInfo:
-    code_value = as_dict(resource.get("code"))
-    code = None
-    for coding in as_list(code_value.get("coding")):
-        candidate = as_text(as_dict(coding).get("code"))
-        if candidate:
-            code = candidate
-            break
+    code = list_code(resource)
     area = AREA_BY_LIST_CODE.get(code or "")
-    title = as_text(resource.get("title")) or ""
     if area is None and code and "allerg" in code.lower():
         area = "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
     elif area is None and code and "medication" in code.lower():
         area = "medications"
-    elif area is None and not code and "allerg" in title.lower():
+    elif area is None and not code and "allerg" in (as_text(resource.get("title")) or "").lower():
         area = "allergies"
-    warnings = tuple(
-        dict.fromkeys(
-            w for w in (as_text(e.get("valueCode")) or code_of(e.get("valueCodeableConcept"))
-                        for e in extensions(resource, EXT_WARNING)) if w
+    warnings: tuple[str, ...] = ()
+    if "extension" in resource:  # only a List that carries a warning has extensions
+        warnings = tuple(
+            dict.fromkeys(
+                w for w in (as_text(e.get("valueCode")) or code_of(e.get("valueCodeableConcept"))
+                            for e in extensions(resource, EXT_WARNING)) if w
+            )
         )
-    )
     contained = {}
     for item in as_list(resource.get("contained")):
         rid = resource_id(as_dict(item))
@@ -195,24 +190,25 @@ class _Mapper:
         self.retrieved_at = retrieved_at
         self.unreadable: list[Unreadable] = []
         self.resources: list[dict[str, Any]] = []
-        for position, entry in enumerate(as_list(bundle.get("entry"))):
-            self._take_entry(entry, position)
+        for entry in as_list(bundle.get("entry")):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+                self.resources.append(resource)  # the usual entry, kept inline: hundreds per Bundle
+            else:
+                self._take_odd_entry(entry)
         self.index = ResourceIndex(self.resources)
 
-    def _take_entry(self, entry: Any, position: int) -> None:
+    def _take_odd_entry(self, entry: Any) -> None:
+        """An entry that is not an object holding a resource is still counted, never skipped."""
         if not isinstance(entry, dict):
             self._unreadable("Bundle.entry", None, "entry is not an object")
             return
-        resource = entry.get("resource")
-        if resource is None:
+        if entry.get("resource") is None:
             kind = entry.get("resourceType")
             rid = resource_id(entry)
             self._unreadable(kind if isinstance(kind, str) else "Bundle.entry", rid, "entry has no resource")
             return
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            self._unreadable("Bundle.entry", None, "entry resource is not a FHIR resource")
-            return
-        self.resources.append(resource)
+        self._unreadable("Bundle.entry", None, "entry resource is not a FHIR resource")
 
     def _unreadable(self, resource_type: str, rid: str | None, reason: str) -> None:
         self.unreadable.append(Unreadable(SOURCE, resource_type, rid, reason))
@@ -220,10 +216,16 @@ class _Mapper:
     def map_all(
         self, resource_type: str, resources: list[dict[str, Any]], make: Callable[[Any], T]
     ) -> list[T]:
-        """Map each resource of one type; the ones that fail are counted, the rest returned in order."""
+        """Map each resource of one type; the ones that fail are counted, the rest returned in order.
+        The loop is `attempt` written out, so the common case (success) builds no closure and reads no
+        id."""
         found = []
         for resource in resources:
-            item = self.attempt(resource_type, resource_id(resource), lambda r=resource: make(r))
+            try:
+                item = make(resource)
+            except Exception as exc:
+                self._failed(resource_type, resource_id(resource), exc)
+                continue
             if item is not None:
                 found.append(item)
         return found
@@ -232,12 +234,17 @@ class _Mapper:
         """Run one item mapper; any failure becomes a counted Unreadable, never an exception."""
         try:
             return make()
-        except Unmappable as exc:
-            self._unreadable(resource_type, rid, exc.reason)
-        except Exception as exc:  # a single odd resource must never cost the whole record
-            log.warning("could not map a %s: %s", resource_type, type(exc).__name__)
-            self._unreadable(resource_type, rid, f"could not be read ({type(exc).__name__})")
+        except Exception as exc:
+            self._failed(resource_type, rid, exc)
         return None
+
+    def _failed(self, resource_type: str, rid: str | None, exc: Exception) -> None:
+        if isinstance(exc, Unmappable):
+            self._unreadable(resource_type, rid, exc.reason)
+            return
+        # a single odd resource must never cost the whole record
+        log.warning("could not map a %s: %s", resource_type, type(exc).__name__)
+        self._unreadable(resource_type, rid, f"could not be read ({type(exc).__name__})")
 
 
 def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetime) -> SourceRecord:
@@ -267,7 +274,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     _missing_list_items(m, lists, "medications", {"MedicationStatement"})
     problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
-    content = consultation_content(by_type.get("List", []), m.index)
+    content = consultation_content(by_type.get("List", []), ctx)
     encounters = m.map_all(
         "Encounter", by_type.get("Encounter", []),
         lambda e: map_encounter(e, ctx, content.get(resource_id(e) or "", ())),
@@ -323,6 +330,8 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
 def _add_contained(by_type: dict[str, list[dict[str, Any]]], lists: list[_ListInfo]) -> None:
     """Resources a List carries inside itself are part of the record too (allergies, which the Ended
     allergies List holds this way, are handled with their List's meaning by _allergies)."""
+    if not any(info.contained for info in lists):
+        return  # the usual case: no need to list every resource present
     present = {(r["resourceType"], resource_id(r)) for group in by_type.values() for r in group}
     for info in lists:
         for rid, resource in info.contained.items():
@@ -421,6 +430,8 @@ def _allergies(
             allergies.append(item)
 
     for info in lists:
+        if not info.contained:
+            continue
         ended = _is_ended_list(info)
         for rid, contained in info.contained.items():
             kind = as_dict(contained).get("resourceType")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from viewer.sources.fhir_common import ResourceIndex, as_dict, as_list, as_text, label_of, reference_key
-from viewer.sources.stu3_context import resource_id
-from viewer.sources.stu3_values import components_text, shown, value_of
+from viewer.sources.stu3_context import Stu3Context, resource_id
+from viewer.sources.stu3_values import shown
 
 CONSULTATION_LIST = "325851000000107"
 TOPIC_LIST = "25851000000105"
@@ -37,14 +37,18 @@ _PREFIX = {
 
 
 def list_code(resource: dict[str, Any]) -> str | None:
-    for coding in as_list(as_dict(resource.get("code")).get("coding")):
-        code = as_text(as_dict(coding).get("code"))
-        if code:
-            return code
+    code = resource.get("code")
+    for coding in as_list(code.get("coding") if isinstance(code, dict) else None):
+        found = coding.get("code") if isinstance(coding, dict) else None
+        if isinstance(found, str) and found.strip():
+            return found
     return None
 
 
 def _target(item: Any, index: ResourceIndex, default_type: str | None = None) -> dict[str, Any] | None:
+    found = index.target(item)
+    if found is not None:
+        return found
     rtype, rid = reference_key(item)
     if rid is None or rid.startswith("#"):
         return None
@@ -57,13 +61,14 @@ def _target(item: Any, index: ResourceIndex, default_type: str | None = None) ->
     return None
 
 
-def _observation_text(resource: dict[str, Any]) -> str | None:
-    label = label_of(resource.get("code"))
-    value = shown(value_of(resource)) or components_text(resource)
+def _observation_text(resource: dict[str, Any], ctx: Stu3Context) -> str | None:
+    test, value, parts = ctx.reading(resource)
+    label = test.label
+    value_text = shown(value) or parts
     comment = as_text(resource.get("comment"))
-    if comment and not value and (list_code(resource) == COMMENT_NOTE or not label):
+    if comment and not value_text and (list_code(resource) == COMMENT_NOTE or not label):
         return comment
-    line = " ".join(p for p in (label, value) if p) or None
+    line = " ".join(p for p in (label, value_text) if p) or None
     if comment:
         return f"{line}: {comment}" if line else comment
     return line
@@ -78,13 +83,13 @@ def _medicine_name(resource: dict[str, Any], index: ResourceIndex) -> str | None
     )
 
 
-def item_text(resource: dict[str, Any], index: ResourceIndex) -> str | None:
+def item_text(resource: dict[str, Any], ctx: Stu3Context) -> str | None:
     """One line for an item inside a consultation, as a clinician would read it in the GP system."""
     kind = resource.get("resourceType")
     if kind == "Observation":
-        return _observation_text(resource)
+        return _observation_text(resource, ctx)
     if kind in ("MedicationRequest", "MedicationStatement"):
-        text = _medicine_name(resource, index)
+        text = _medicine_name(resource, ctx.index)
         intent = _INTENT.get(resource.get("intent"))  # type: ignore[arg-type]
         if text and intent:
             return f"Medication {intent}: {text}"
@@ -98,33 +103,34 @@ def item_text(resource: dict[str, Any], index: ResourceIndex) -> str | None:
     return f"{prefix}: {text}" if prefix else text
 
 
-def _entry_text(item: Any, index: ResourceIndex) -> str | None:
-    target = _target(item, index)
+def _entry_text(item: Any, ctx: Stu3Context) -> str | None:
+    target = _target(item, ctx.index)
     if target is not None:
-        return item_text(target, index)
+        return item_text(target, ctx)
     data = as_dict(item)
     reference = as_text(data.get("reference")) or ""
     # Some systems put the reason an item is absent in the reference itself ("... not supported ...").
     return as_text(data.get("display")) or (reference if " " in reference.strip() else None)
 
 
-def _heading_lines(heading: dict[str, Any], index: ResourceIndex) -> list[str]:
+def _heading_lines(heading: dict[str, Any], ctx: Stu3Context) -> list[str]:
     title = as_text(heading.get("title"))
     lines = []
     for entry in as_list(heading.get("entry")):
-        text = _entry_text(as_dict(entry).get("item"), index)
+        text = _entry_text(entry.get("item") if isinstance(entry, dict) else None, ctx)
         if text:
             lines.append(f"{title}: {text}" if title else text)
     return lines
 
 
-def _consultation_lines(consultation: dict[str, Any], index: ResourceIndex, seen: set[int]) -> list[str]:
+def _consultation_lines(consultation: dict[str, Any], ctx: Stu3Context, seen: set[int]) -> list[str]:
+    index = ctx.index
     lines: list[str] = []
     for entry in as_list(consultation.get("entry")):
-        item = as_dict(entry).get("item")
+        item = entry.get("item") if isinstance(entry, dict) else None
         topic = _target(item, index, "List")
         if topic is None or topic.get("resourceType") != "List":
-            text = _entry_text(item, index)
+            text = _entry_text(item, ctx)
             if text:
                 lines.append(text)
             continue
@@ -135,21 +141,22 @@ def _consultation_lines(consultation: dict[str, Any], index: ResourceIndex, seen
         if title:
             lines.append(f"Topic: {title}")
         for topic_entry in as_list(topic.get("entry")):
-            inner = as_dict(topic_entry).get("item")
+            inner = topic_entry.get("item") if isinstance(topic_entry, dict) else None
             heading = _target(inner, index, "List")
             if heading is not None and heading.get("resourceType") == "List":
                 if id(heading) not in seen:
                     seen.add(id(heading))
-                    lines.extend(_heading_lines(heading, index))
+                    lines.extend(_heading_lines(heading, ctx))
                 continue
-            text = _entry_text(inner, index)
+            text = _entry_text(inner, ctx)
             if text:
                 lines.append(text)
     return lines
 
 
-def consultation_content(lists: Iterable[dict[str, Any]], index: ResourceIndex) -> dict[str, tuple[str, ...]]:
-    """Encounter id -> the readable lines of its consultation (topic titles, then `Heading: item`)."""
+def consultation_content(lists: Iterable[dict[str, Any]], ctx: Stu3Context) -> dict[str, tuple[str, ...]]:
+    """Encounter id -> the readable lines of its consultation (topic titles, then `Heading: item`).
+    Observations are read through `ctx.reading`, so the results list does not read them again."""
     content: dict[str, list[str]] = {}
     seen: set[int] = set()
     for resource in lists:
@@ -159,7 +166,7 @@ def consultation_content(lists: Iterable[dict[str, Any]], index: ResourceIndex) 
         rtype, encounter_id = reference_key(resource.get("encounter"))
         if encounter_id is None or rtype not in (None, "Encounter"):
             continue
-        content.setdefault(encounter_id, []).extend(_consultation_lines(resource, index, seen))
+        content.setdefault(encounter_id, []).extend(_consultation_lines(resource, ctx, seen))
     return {k: tuple(v) for k, v in content.items()}
 
 

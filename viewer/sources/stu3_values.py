@@ -49,8 +49,17 @@ def shown(value: Value) -> str | None:
     return " ".join(parts) if value.text else None
 
 
+_VALUE_ELEMENTS = frozenset({
+    "valueQuantity", "valueString", "valueCodeableConcept", "valueBoolean", "valueInteger",
+    "valueDateTime", "valuePeriod", "valueRange", "valueRatio",
+})
+_NO_VALUE = Value()
+
+
 def value_of(resource: dict[str, Any]) -> Value:
     """The value[x] of an Observation (or of one of its components)."""
+    if _VALUE_ELEMENTS.isdisjoint(resource):
+        return _NO_VALUE  # most GP observations are coded entries with no value at all
     if "valueQuantity" in resource:
         return quantity(resource["valueQuantity"])
     text = as_text(resource.get("valueString"))

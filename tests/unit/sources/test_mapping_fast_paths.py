@@ -1,0 +1,113 @@
+"""The mappers' fast paths (reference index by `Type/id`, per-run caches) must answer exactly as the plain
+readers do, including for the odd shapes suppliers send; a cache that answered differently would change
+what a clinician sees."""
+
+from datetime import UTC, datetime
+
+from viewer.domain.coding import Coding, Concept
+from viewer.sources.fhir_common import ResourceIndex, concept, extension, partial_date, reference_key
+from viewer.sources.stu3_context import Stu3Context
+
+AT = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
+
+
+def _slow_reference_key(ref: str) -> tuple[str | None, str | None]:
+    """The general reading, written out here independently of the fast path."""
+    if ref.startswith("#"):
+        return None, ref
+    parts = [p for p in ref.split("/") if p]
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return (parts[-2], parts[-1]) if len(parts) >= 2 else (None, ref)
+
+
+def test_reference_key_fast_path_agrees_with_the_general_reading():
+    forms = ["Practitioner/abc", "Practitioner/_history", "_history/x", "/abc", "abc/", "abc", "#c1",
+             "https://x/fhir/Medication/m1/_history/2", "Medication//m1", " Patient/1 ", "a/b/c"]
+    for ref in forms:
+        assert reference_key({"reference": ref}) == _slow_reference_key(ref), ref
+    assert reference_key({"reference": "   "}) == (None, None)
+    assert reference_key({"reference": 5}) == (None, None)
+
+
+def test_index_resolves_odd_ids_through_the_general_reader():
+    resources = [
+        {"resourceType": "Practitioner", "id": "p1"},
+        {"resourceType": "Practitioner", "id": "p1", "name": "second copy is ignored"},
+        {"resourceType": "Medication", "id": "a/b"},  # breaks the id pattern: the string would mislead
+        {"resourceType": "Observation", "id": "_history"},
+    ]
+    index = ResourceIndex(resources)
+    assert index.resolve({"reference": "Practitioner/p1"}) is resources[0]
+    assert index.resolve({"reference": "Practitioner/p1"}, "Organization") is None
+    assert index.resolve({"reference": "p1"}, "Practitioner") is resources[0]  # untyped: expected type
+    assert index.target({"reference": "p1"}) is None
+    assert index.resolve({"reference": "https://x/Practitioner/p1/_history/3"}) is resources[0]
+    assert index.resolve({"reference": "Medication/a/b"}) is None  # read as (a, b), as before
+    assert index.target({"reference": "Medication/a/b"}) is None
+    assert index.get("Medication", "a/b") is resources[2]
+    assert index.resolve({"reference": "Observation/_history"}) is None
+    assert index.resolve({"reference": "#p1"}) is None
+
+
+def test_extension_returns_the_first_match_or_an_empty_object():
+    first = {"url": "https://a/Extension-X-1", "valueCode": "a"}
+    resource = {"extension": ["junk", {"url": 5}, first, {"url": "http://b/Extension-X-1"}]}
+    assert extension(resource, "Extension-X-1") is first
+    assert extension(resource, "Y") == {}
+    assert extension({"extension": first}, "X-1") is first  # a lone object where a list is due
+    assert extension("junk", "X") == {}
+
+
+def test_context_concepts_equal_the_plain_reader_and_are_shared():
+    ctx = Stu3Context(ResourceIndex([]), AT)
+    two = {"coding": [{"system": "s", "code": "1", "display": "A", "userSelected": True},
+                      {"system": "t", "code": "2"}]}
+    values = [two, {"text": "Only text"}, {"coding": {"code": "9"}}, {"coding": [{"code": ["x"]}]},
+              {"coding": [{}, "x", {"code": "3"}]}, {"text": "T", "coding": []}, "junk", None]
+    for value in values:
+        assert ctx.concept(value) == concept(value), value
+    assert ctx.concept(dict(two)) is ctx.concept(two)
+    assert ctx.concept(two) == Concept(None, (Coding("s", "1", "A"), Coding("t", "2", None)))
+    # text-only and no-coding concepts with the same text are the same Concept
+    assert ctx.concept({"text": "T", "coding": []}) == ctx.concept({"text": "T"})
+
+
+def test_context_dates_equal_the_plain_reader_including_unreadable_ones():
+    ctx = Stu3Context(ResourceIndex([]), AT)
+    for text in ["2026", "2026-03", "2026-03-01T10:00:00+00:00", "not a date", "2026-13", " 2026-03 "]:
+        assert ctx.date(text) == partial_date(text)
+        assert ctx.date(text) == partial_date(text)  # second read comes from the cache
+    assert ctx.date(20260301) is None
+    assert ctx.first_date({"onsetPeriod": {"end": "2019"}}, "onsetDateTime", "onsetPeriod") == partial_date(
+        "2019"
+    )
+
+
+def test_context_person_names_depend_on_reference_and_display_only():
+    index = ResourceIndex([
+        {"resourceType": "Practitioner", "id": "p1", "name": [{"family": "Gose", "given": ["Sandra"]}]},
+        {"resourceType": "PractitionerRole", "id": "r1", "practitioner": {"reference": "Practitioner/p1"}},
+        {"resourceType": "Organization", "id": "o1", "name": "Practice"},
+    ])
+    ctx = Stu3Context(index, AT)
+    assert ctx.person_name({"reference": "Practitioner/p1"}) == "Sandra Gose"
+    assert ctx.person_name({"reference": "PractitionerRole/r1"}) == "Sandra Gose"
+    assert ctx.person_name({"reference": "Organization/o1", "display": "ignored"}) == "Practice"
+    assert ctx.person_name({"reference": "Practitioner/gone", "display": "Dr Shown"}) == "Dr Shown"
+    assert ctx.person_name({"reference": "Practitioner/gone", "display": "Dr Other"}) == "Dr Other"
+    assert ctx.person_name({"reference": "Practitioner/gone"}) is None
+    assert ctx.person_name({"reference": ["odd"], "display": "Dr List"}) == "Dr List"  # unhashable
+    assert ctx.person_name("Practitioner/p1") is None
+    assert ctx.person_name(None) is None
+
+
+def test_context_reading_is_computed_once_per_observation():
+    ctx = Stu3Context(ResourceIndex([]), AT)
+    observation = {"code": {"text": "BP"}, "component": [
+        {"code": {"text": "Systolic"}, "valueQuantity": {"value": 120, "unit": "mm[Hg]"}}]}
+    first = ctx.reading(observation)
+    assert first[0] == Concept("BP") and first[1].text is None and first[2] == "Systolic 120 mm[Hg]"
+    assert ctx.reading(observation) is first
+    plain = ctx.reading({"code": {"text": "Weight"}, "valueQuantity": {"value": 70, "unit": "kg"}})
+    assert plain[1].text == "70" and plain[1].unit == "kg" and plain[2] is None
