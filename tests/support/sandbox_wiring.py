@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from viewer.app import demo_lists, sandbox_browser
-from viewer.auth.oidc import OidcClient
 from viewer.config import Settings
-from viewer.services.compose import build_open_record, http_client_for
-from viewer.services.relationship import build_relationship_check
+from viewer.services.compose import build_workspace, http_client_for
 from viewer.services.workspace import Workspace
 
 # Most sandbox tests are about what a record shows, not who may open it, and only one demo patient is in
@@ -53,18 +51,9 @@ def make_workspace(sandbox: Any, *, emergency_reason: str | None = RECORD_CONTEN
     settings = sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
-    # compose.build_workspace plus the relationship check, until compose wires it (then call that again)
-    workspace = Workspace(
-        oidc=OidcClient(http, issuer=settings.issuer, client_id=settings.client_id,
-                        scopes=settings.scopes, min_acr=settings.min_acr or None),
-        browser_for=sandbox_browser(sandbox.info["ca_cert"]),
-        open_record=build_open_record(settings, http),
-        org_ods=settings.ods_code,
-        sandbox=True,
-        demo_users=users,
-        demo_patients=patients,
-        relationship=build_relationship_check(settings, http),
-        org_name=settings.org_name,
+    workspace = build_workspace(
+        settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
+        demo_users=users, demo_patients=patients,
     )
     if emergency_reason is None:
         return workspace, http

@@ -14,6 +14,7 @@ import httpx
 from viewer.auth.oidc import OidcClient
 from viewer.config import ConfigError, Settings
 from viewer.services.open_record import OpenRecord, RecordSources
+from viewer.services.relationship import build_relationship_check
 from viewer.services.workspace import BrowserOpener, Workspace
 from viewer.sources.gpconnect import DateRangeError, GpConnectAreas, GpConnectClient
 from viewer.sources.hospital import HospitalClient
@@ -113,6 +114,8 @@ def build_workspace(
         browser_for=browser_for,
         open_record=build_open_record(settings, http),
         org_ods=settings.ods_code,
+        org_name=settings.org_name,
+        relationship=build_relationship_check(settings, http),
         sandbox=sandbox,
         demo_users=demo_users,
         demo_patients=demo_patients,

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from viewer.auth.session_policy import Clock, SessionPolicy, utc_now
 from viewer.domain.nhs_number import format_nhs_number
 from viewer.domain.provenance import SourceKind
+from viewer.services.relationship import NeedsEmergencyAccess
+from viewer.ui.emergency_dialog import EmergencyAccessDialog
 from viewer.ui.idle import IdleWatcher
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
@@ -50,7 +52,11 @@ class WorkspacePort(Protocol):
 
     async def sign_in(self, username: str | None) -> Any: ...
     async def sign_out(self, session: Any) -> None: ...
-    async def open_record(self, nhs_number: str, session: Any, on_update: Any) -> Any: ...
+    organisation: str
+
+    async def open_record(
+        self, nhs_number: str, session: Any, on_update: Any, *, emergency_reason: str | None = None
+    ) -> Any: ...
     def role_choices(self, session: Any) -> list[tuple[str, str]]: ...
     def select_role(self, session: Any, role_id: str) -> None: ...
     def blocked_reason(self, session: Any) -> str | None: ...
@@ -75,6 +81,7 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.runner = runner
         self.session: Any = None
+        self.emergency_dialog: EmergencyAccessDialog | None = None
         self._pending_patient: str | None = None
         self._screenshot: tuple[Path, bool] | None = None
         self._base_title = "Wardview" + (" - SANDBOX (synthetic patients only)" if workspace.sandbox else "")
@@ -275,6 +282,9 @@ class MainWindow(QMainWindow):
                 self.tabs.setTabText(self.tabs.indexOf(view), record.patient.name.banner())
 
         def failed(exc: BaseException) -> None:
+            if isinstance(exc, NeedsEmergencyAccess):
+                self._ask_emergency_reason(view, exc, start)
+                return
             message = getattr(exc, "user_message", None)
             if message is None:
                 message = str(exc) if isinstance(exc, ValueError) else "The record could not be opened."
@@ -287,12 +297,43 @@ class MainWindow(QMainWindow):
             if self._screenshot is not None:
                 self._take_screenshot()
 
-        self.runner.submit(
-            self.workspace.open_record(nhs_number, self.session, self.runner.in_gui(update)),
-            loaded,
-            failed,
-        )
+        def start(emergency_reason: str | None) -> None:
+            self.runner.submit(
+                self.workspace.open_record(
+                    nhs_number, self.session, self.runner.in_gui(update), emergency_reason=emergency_reason
+                ),
+                loaded,
+                failed,
+            )
+
+        start(None)
         return view
+
+    def _ask_emergency_reason(
+        self, view: PatientView, exc: NeedsEmergencyAccess, start: Callable[[str | None], None]
+    ) -> None:
+        """No current care relationship: ask why, then open flagged; a cancel closes the tab."""
+        if self.tabs.indexOf(view) < 0 or self.session is None or self.locked:
+            return
+        self.statusBar().showMessage("No current care relationship: a reason is needed to open this record")
+        dialog = EmergencyAccessDialog(exc.user_message, org_name=self.workspace.organisation,
+                                       check_failed=exc.check_failed, parent=self)
+        self.emergency_dialog = dialog
+
+        def done(result: int) -> None:
+            self.emergency_dialog = None
+            dialog.deleteLater()
+            if self.tabs.indexOf(view) < 0:
+                return
+            if result == QDialog.DialogCode.Accepted and not self.locked:
+                self.statusBar().showMessage("Opening record (emergency access, flagged for review)…")
+                start(dialog.reason())
+            else:
+                self.close_tab(self.tabs.indexOf(view))
+                self.statusBar().showMessage("Record not opened")
+
+        dialog.finished.connect(done)
+        dialog.open()
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
