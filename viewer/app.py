@@ -90,7 +90,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from viewer.auth.session_policy import SessionPolicy
-    from viewer.services.compose import build_workspace, http_client_for
+    from viewer.services.compose import build_workspace, http_client_for, open_audit
     from viewer.ui.main_window import MainWindow
     from viewer.ui.runner import AsyncRunner
     from viewer.ui.theme import apply_theme
@@ -114,18 +114,35 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         return http_client_for(settings)
 
     http = runner.run_blocking(make_client())
+    holder: dict[str, Any] = {}  # the workspace, once built, for the audit sender's token
+
+    def current_token() -> str | None:
+        session = getattr(holder.get("workspace"), "current_session", None)
+        return session.tokens.access_token if session is not None else None
+
+    # Synthetic data never shares a store with real records.
+    audit, sender, store_problem = open_audit(
+        settings, http, store_file="sandbox.db" if options.sandbox else "wardview.db", token=current_token
+    )
     try:
         workspace = build_workspace(
             settings, http, browser_for, sandbox=options.sandbox,
-            demo_users=demo_users, demo_patients=demo_patients,
+            demo_users=demo_users, demo_patients=demo_patients, audit=audit,
         )
     except Exception:
         runner.stop(http.aclose)
         if sandbox is not None:
             sandbox.stop()
         raise
+    holder["workspace"] = workspace
+    sending = runner.submit(sender.run()) if sender is not None else None
     window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings))
+    window.on_session_event = lambda event: workspace.record_event(event, window.session) if event in (
+        "lock", "unlock") else None
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
+    if store_problem:
+        window.statusBar().showMessage(store_problem)
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Wardview", store_problem))
     window.resize(1366, 768)
     window.show()
     if options.demo_user:
@@ -137,6 +154,8 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     try:
         return app.exec()
     finally:
+        if sending is not None:
+            runner.loop.call_soon_threadsafe(sending.cancel)
         runner.stop(http.aclose)
         if sandbox is not None:
             sandbox.stop()

@@ -10,6 +10,7 @@ is configured (`AuditSender`).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,8 @@ class Audit:
         self._unsaved: list[_Unsaved] = []
         self._failed = audit_log is None
         self._dropped = 0
+        # the GUI thread (lock, sections) and the worker loop (record opens) both record
+        self._lock = threading.RLock()
 
     @property
     def healthy(self) -> bool:
@@ -96,12 +99,13 @@ class Audit:
             patient=patient, detail=detail, emergency_reason=emergency_reason,
         )
         item = _Unsaved(AuditAction(action), datetime.now(UTC), fields)
-        self._unsaved.append(item)
-        if len(self._unsaved) > MAX_UNSAVED:
-            self._unsaved.pop(0)
-            self._dropped += 1
-            log.critical("Audit entries lost from memory: %d so far", self._dropped)
-        saved = self.retry()
+        with self._lock:
+            self._unsaved.append(item)
+            if len(self._unsaved) > MAX_UNSAVED:
+                self._unsaved.pop(0)
+                self._dropped += 1
+                log.critical("Audit entries lost from memory: %d so far", self._dropped)
+            saved = self.retry()
         if saved and self._sender is not None:
             self._sender.wake()
         return saved[-1] if saved and not self._unsaved else None
@@ -122,6 +126,11 @@ class Audit:
         written: list[AuditEntry] = []
         if self._log is None:
             return written
+        with self._lock:
+            return self._write_held(written)
+
+    def _write_held(self, written: list[AuditEntry]) -> list[AuditEntry]:
+        assert self._log is not None
         while self._unsaved:
             item = self._unsaved[0]
             try:

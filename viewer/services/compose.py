@@ -6,6 +6,7 @@ a window.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,6 +14,8 @@ import httpx
 
 from viewer.auth.oidc import OidcClient
 from viewer.config import ConfigError, Settings
+from viewer.services.audit import Audit
+from viewer.services.audit_sender import AuditSender
 from viewer.services.open_record import OpenRecord, RecordSources
 from viewer.services.relationship import build_relationship_check
 from viewer.services.workspace import BrowserOpener, Workspace
@@ -23,6 +26,10 @@ from viewer.sources.pds import PdsClient, is_fresh
 from viewer.sources.r4_mapping import map_hospital_record
 from viewer.sources.sds import SdsClient
 from viewer.sources.stu3_mapping import map_structured_record
+from viewer.store.audit_log import AuditLog
+from viewer.store.database import Store
+from viewer.store.errors import StoreError
+from viewer.store.paths import default_store_path
 
 
 def http_client_for(settings: Settings) -> httpx.AsyncClient:
@@ -32,6 +39,8 @@ def http_client_for(settings: Settings) -> httpx.AsyncClient:
         extra_ca=settings.extra_ca or None, client_cert=cert, timeout=settings.timeout_seconds
     )
 
+
+log = logging.getLogger(__name__)
 
 GP_AREA_NAMES = {
     "allergies": "allergies", "medication": "medication", "consultations": "consultations",
@@ -93,6 +102,22 @@ def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord
     return OpenRecord(sources, org_ods=settings.ods_code, org_name=settings.org_name)
 
 
+def open_audit(
+    settings: Settings, http: httpx.AsyncClient, *, store_file: str, token: Callable[[], str | None]
+) -> tuple[Audit, AuditSender | None, str | None]:
+    """The audit facade on the encrypted store, and its sender when an audit endpoint is configured.
+    When the store cannot be opened (no keyring, wrong key, corrupt file) the viewer still runs, holding
+    entries in memory, and the third value says why in words for the screen."""
+    try:
+        store = Store.open(default_store_path(store_file))
+    except StoreError as exc:
+        log.error("The encrypted store could not be opened (%s)", type(exc).__name__)
+        return Audit(None, org_ods=settings.ods_code), None, exc.user_message
+    audit_log = AuditLog(store)
+    sender = AuditSender(audit_log, http, settings.audit_url, token) if settings.audit_url else None
+    return Audit(audit_log, org_ods=settings.ods_code, sender=sender), sender, None
+
+
 def build_workspace(
     settings: Settings,
     http: httpx.AsyncClient,
@@ -101,6 +126,7 @@ def build_workspace(
     sandbox: bool = False,
     demo_users: list[tuple[str, str]] | None = None,
     demo_patients: list[tuple[str, str]] | None = None,
+    audit: Audit | None = None,
 ) -> Workspace:
     oidc = OidcClient(
         http,
@@ -116,6 +142,7 @@ def build_workspace(
         org_ods=settings.ods_code,
         org_name=settings.org_name,
         relationship=build_relationship_check(settings, http),
+        audit=audit,
         sandbox=sandbox,
         demo_users=demo_users,
         demo_patients=demo_patients,

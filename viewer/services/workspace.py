@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from viewer.auth.oidc import OidcClient
 from viewer.auth.roles import can_view_records
 from viewer.auth.session import ClinicianSession, sign_in_clinician
 from viewer.domain.nhs_number import is_valid, normalise
 from viewer.record.combined import CombinedRecord
+from viewer.services.audit import Audit
 from viewer.services.open_record import InvalidNhsNumber, OnUpdate, OpenRecord
 from viewer.services.relationship import (
     AccessEvent,
@@ -22,6 +24,7 @@ from viewer.services.relationship import (
     access_event,
 )
 from viewer.sources.context import RequestContext
+from viewer.store.audit_log import AuditAction, AuditOutcome
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,9 @@ class Workspace:
         demo_users: list[tuple[str, str]] | None = None,
         demo_patients: list[tuple[str, str]] | None = None,
         relationship: RelationshipCheck | None = None,
-        on_access: OnAccess = _no_audit,
+        on_access: OnAccess | None = None,
         org_name: str | None = None,
+        audit: Audit | None = None,
     ):
         self._oidc = oidc
         self._browser_for = browser_for
@@ -69,19 +73,41 @@ class Workspace:
         self.demo_users = demo_users or []
         self.demo_patients = demo_patients or []
         self._relationship = relationship or RelationshipCheck(None, org_ods=org_ods)
-        self._on_access = on_access
+        self.audit = audit
+        self._on_access = on_access or (audit.record_access if audit is not None else _no_audit)
+        self.current_session: ClinicianSession | None = None  # whose token the audit sender uses
         self.organisation = org_name or org_ods  # how the emergency-access dialog names us
         self.access_log: list[AccessEvent] = []
 
     async def sign_in(self, username: str | None) -> ClinicianSession:
-        """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician)."""
-        return await sign_in_clinician(self._oidc, self._browser_for(username), login_hint=username)
+        """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician); every
+        attempt is audited, a failed one too."""
+        try:
+            session = await sign_in_clinician(self._oidc, self._browser_for(username), login_hint=username)
+        except Exception as exc:
+            self._audit(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.FAILED,
+                        detail={"error": type(exc).__name__})
+            raise
+        self.current_session = session
+        self._audit(AuditAction.SIGN_IN, session=session)
+        return session
 
     async def sign_out(self, session: ClinicianSession) -> None:
+        self._audit(AuditAction.SIGN_OUT, session=session)
+        if self.current_session is session:
+            self.current_session = None
         try:
             await self._oidc.revoke(session.tokens)
         except Exception as exc:
             log.warning("Token revocation failed (%s); signed out locally", type(exc).__name__)
+
+    def record_event(self, action: str, session: ClinicianSession | None, **details: Any) -> None:
+        """Lock, unlock, section views and the like, from the window."""
+        self._audit(AuditAction(action), session=session, **details)
+
+    def _audit(self, action: AuditAction, **fields: Any) -> None:
+        if self.audit is not None:
+            self.audit.record(action, **fields)
 
     def role_choices(self, session: ClinicianSession) -> list[tuple[str, str]]:
         """Roles that may view records, as (role id, label)."""
@@ -153,6 +179,9 @@ class Workspace:
         """Refusals that need no network come first, so an invalid number is never sent anywhere."""
         reason = self.blocked_reason(session)
         if reason is not None:
+            self._audit(AuditAction.ACCESS_REFUSED, session=session, outcome=AuditOutcome.REFUSED,
+                        patient=normalise(nhs_number) if is_valid(nhs_number) else None,
+                        detail={"reason": "role"})
             raise NoSuitableRole(reason)
         number = normalise(nhs_number)
         if not is_valid(number):

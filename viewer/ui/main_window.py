@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(existing)
             return existing
         view = PatientView(nhs_number)
+        view.sections.currentChanged.connect(lambda i, v=view: self._section_viewed(v, i))
         index = self.tabs.addTab(view, format_nhs_number(nhs_number))
         self.tabs.setCurrentIndex(index)
         self.statusBar().showMessage("Opening record…")
@@ -329,11 +330,23 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Opening record (emergency access, flagged for review)…")
                 start(dialog.reason())
             else:
+                self._audit("access-refused", patient=view.nhs_number, outcome="refused",
+                            detail={"reason": "emergency-access-declined"})
                 self.close_tab(self.tabs.indexOf(view))
                 self.statusBar().showMessage("Record not opened")
 
         dialog.finished.connect(done)
         dialog.open()
+
+    def _section_viewed(self, view: PatientView, index: int) -> None:
+        label = view.sections.tabText(index).replace("&", "").split(" (")[0]
+        self._audit("section-view", patient=view.nhs_number, detail={"section": label.split(" ", 1)[-1]})
+
+    def _audit(self, action: str, **details: Any) -> None:
+        """Audit a window event; a workspace without an audit (tests) records nothing."""
+        record = getattr(self.workspace, "record_event", None)
+        if record is not None and self.session is not None:
+            record(action, self.session, **details)
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
