@@ -25,11 +25,11 @@ def test_accesses_are_audited_locally_and_sent(sandbox, tmp_path, monkeypatch):
     async def scenario():
         http = http_client_for(settings)
         holder = {}
-        audit, sender, problem = open_audit(
-            settings, http, store_file="audit-wiring.db",
-            token=lambda: holder["ws"].current_session.tokens.access_token if holder["ws"].current_session
-            else holder.get("last_token"),
-        )
+        def token():
+            session = holder["ws"].current_session
+            return session.tokens.access_token if session else holder.get("last_token")
+
+        audit, sender, problem = open_audit(settings, http, store_file="audit-wiring.db", token=token)
         assert problem is None and sender is not None
         users, patients = demo_lists(sandbox.info)
         ws = build_workspace(settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
@@ -39,7 +39,8 @@ def test_accesses_are_audited_locally_and_sent(sandbox, tmp_path, monkeypatch):
             session = await ws.sign_in("dr.morgan")
             with pytest.raises(NeedsEmergencyAccess):
                 await ws.open_record(outpatient, session, lambda _r: None)
-            await ws.open_record(outpatient, session, lambda _r: None, emergency_reason="Emergency care: test")
+            await ws.open_record(outpatient, session, lambda _r: None,
+                                 emergency_reason="Emergency care: test")
             await ws.open_record(inpatient, session, lambda _r: None)
             ws.record_event("lock", session)
             ws.record_event("unlock", session)
