@@ -9,32 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from viewer.domain.nhs_number import normalise
 from viewer.sources.context import RequestContext
 from viewer.sources.errors import (
-    AccessDenied,
-    InvalidRequest,
     ReauthenticationRequired,
     SourceError,
-    SourceUnavailable,
     UnreadableResponse,
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text
-from viewer.sources.http import Sleep, send
+from viewer.sources.hospital_http import get_bundle
+from viewer.sources.http import Sleep
 from viewer.sources.r4_patient import NHS_NUMBER_SYSTEM, nhs_number_of
 
 log = logging.getLogger(__name__)
 
-SERVICE = "The hospital record server"
-FHIR_JSON = "application/fhir+json"
 DEFAULT_TYPES: tuple[str, ...] = (
     "AllergyIntolerance",
     "Condition",
@@ -50,10 +44,7 @@ DEFAULT_TYPES: tuple[str, ...] = (
 )
 MAX_PAGES = 10_000  # a server that pages forever must not hang the ward
 # Statuses that mean "this server does not offer that search", not "this patient has nothing".
-_UNSUPPORTED = (400, 404, 405, 422, 501)
 
-_MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
-_MSG_UNAVAILABLE = "The hospital record server is not answering at the moment"
 _MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
 _MSG_FOREIGN_LINK = (
     "The hospital record server pointed to another server for the rest of the record; "
@@ -103,41 +94,8 @@ class HospitalClient:
         self, url: str, ctx: RequestContext, params: Any = None, *, type_search: bool = False
     ) -> Any:
         """One page as parsed JSON; None when a type search is not supported by this server."""
-        response = await send(
-            self._client,
-            "GET",
-            url,
-            safe=True,
-            service=SERVICE,
-            sleep=self._sleep,
-            timeout=self._timeout,
-            params=params,
-            headers={
-                "Authorization": f"Bearer {ctx.access_token}",
-                "Accept": FHIR_JSON,
-                # lets the trust's server team find one request in their logs without patient data
-                "X-Request-ID": str(uuid.uuid4()),
-            },
-        )
-        status = response.status_code
-        if status == 401:
-            raise ReauthenticationRequired(_MSG_SIGN_IN, status=status)
-        if status == 403:
-            raise AccessDenied("Your role may not see this hospital record", status=status)
-        if status in (408, 429) or (status >= 500 and status != 501):
-            raise SourceUnavailable(_MSG_UNAVAILABLE, status=status)
-        if status >= 400:
-            if type_search and status in _UNSUPPORTED:
-                return None
-            raise InvalidRequest(f"The hospital record server refused the request (HTTP {status})",
-                                 status=status)
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UnreadableResponse(_MSG_UNREADABLE, status=status) from None
-        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-            raise UnreadableResponse(_MSG_UNREADABLE, status=status)
-        return body
+        return await get_bundle(self._client, url, ctx, params=params, optional=type_search,
+                                timeout=self._timeout, sleep=self._sleep)
 
     async def find_patient(self, nhs_number: str, ctx: RequestContext) -> dict | None:
         """The hospital's Patient for this NHS number, or None when the hospital does not know them."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,35 +21,27 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from viewer.domain.nhs_number import normalise
 from viewer.sources.context import RequestContext
 from viewer.sources.errors import (
-    AccessDenied,
     InvalidRequest,
-    ReauthenticationRequired,
-    SourceUnavailable,
     UnreadableResponse,
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text, reference_key
-from viewer.sources.http import Sleep, send
+from viewer.sources.hospital_http import get_bundle
+from viewer.sources.http import Sleep
 from viewer.sources.r4_patient import NHS_NUMBER_SYSTEM, ODS_SYSTEM, nhs_number_of
 
 log = logging.getLogger(__name__)
 
-SERVICE = "The hospital record server"
-FHIR_JSON = "application/fhir+json"
 # Encounter statuses that mean the patient is with us now (R4 EncounterStatus).
 ACTIVE_ENCOUNTER_STATUSES: tuple[str, ...] = ("in-progress", "arrived", "triaged", "onleave")
 ACTIVE_EPISODE_STATUSES: tuple[str, ...] = ("active",)
 MAX_PAGES = 20  # an answer needs one match; a server paging on and on is not worth a ward's wait
 # Statuses that mean "this server does not offer that search".
-_UNSUPPORTED = (400, 404, 405, 422, 501)
 
-_MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
 _MSG_DENIED = "The hospital record server refused the care relationship check for your role"
-_MSG_UNAVAILABLE = "The hospital record server is not answering at the moment"
 _MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
 _MSG_NO_SEARCH = "The hospital record server offers no search for encounters or episodes of care"
 
@@ -183,41 +174,8 @@ class RelationshipClient:
         self, url: str, ctx: RequestContext, params: Any, *, optional: bool = False
     ) -> dict | None:
         """One page as a Bundle; None when an `optional` search is not offered by this server."""
-        response = await send(
-            self._client,
-            "GET",
-            url,
-            safe=True,
-            service=SERVICE,
-            sleep=self._sleep,
-            timeout=self._timeout,
-            params=params,
-            headers={
-                "Authorization": f"Bearer {ctx.access_token}",
-                "Accept": FHIR_JSON,
-                "X-Request-ID": str(uuid.uuid4()),
-            },
-        )
-        status = response.status_code
-        if status == 401:
-            raise ReauthenticationRequired(_MSG_SIGN_IN, status=status)
-        if status == 403:
-            raise AccessDenied(_MSG_DENIED, status=status)
-        if status in (408, 429) or (status >= 500 and status != 501):
-            raise SourceUnavailable(_MSG_UNAVAILABLE, status=status)
-        if status >= 400:
-            if optional and status in _UNSUPPORTED:
-                return None
-            raise InvalidRequest(
-                f"The hospital record server refused the request (HTTP {status})", status=status
-            )
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UnreadableResponse(_MSG_UNREADABLE, status=status) from None
-        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-            raise UnreadableResponse(_MSG_UNREADABLE, status=status)
-        return body
+        return await get_bundle(self._client, url, ctx, params=params, optional=optional,
+                                denied_message=_MSG_DENIED, timeout=self._timeout, sleep=self._sleep)
 
     def _next_link(self, body: dict, visited: set[str]) -> str | None:
         for link in as_list(body.get("link")):
