@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,6 +121,16 @@ class ClinicianSession:
     def replace_tokens(self, tokens: TokenSet) -> None:
         """After a refresh: the same user must come back (the OIDC client checks `sub`)."""
         self.tokens = tokens
+
+    def detach_refresh_token(self) -> str | None:
+        """Hand the refresh token over (to the keyring) and keep none in memory; None when there was none.
+
+        A refresh token outlives the access token by a shift, so the long-lived window must not hold it.
+        """
+        token = self.tokens.refresh_token
+        if token is not None:
+            self.tokens = replace(self.tokens, refresh_token=None)
+        return token
 
     def ends_at(self) -> datetime:
         return self.signed_in_at + MAX_SESSION_LENGTH

@@ -3,13 +3,17 @@ PDS or GP Connect: sign in, choose a role, check the care relationship, open a r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from viewer.auth.oidc import OidcClient
+from viewer.auth.oidc import OidcClient, SessionExpired
 from viewer.auth.roles import can_view_records
 from viewer.auth.session import ClinicianSession, sign_in_clinician
+from viewer.auth.token_store import RefreshTokenStore
 from viewer.domain.nhs_number import is_valid, normalise
 from viewer.record.combined import CombinedRecord
 from viewer.services.audit import Audit
@@ -25,10 +29,17 @@ from viewer.services.relationship import (
 )
 from viewer.sources.context import RequestContext
 from viewer.store.audit_log import AuditAction, AuditOutcome
+from viewer.store.errors import KeyringUnavailable
 
 log = logging.getLogger(__name__)
 
 BrowserOpener = Callable[[str], Awaitable[None] | None]
+
+REFRESH_AHEAD_SECONDS = 120  # refresh this long before the access token expires
+NO_KEYRING_FOR_SIGN_IN = (
+    "This PC's secure key store is not available, so Wardview cannot keep you signed in: "
+    "you will need to sign in again when your sign-in expires."
+)
 
 
 class NoSuitableRole(Exception):
@@ -47,7 +58,9 @@ class Workspace:
     `relationship` is the legitimate-relationship check; without one every open takes the emergency
     route (never a silent allow). `on_access` receives every record access before the record is fetched;
     if it raises, the record is not opened, because an access that cannot be recorded must not happen.
-    `access_log` keeps the same events for this run.
+    `access_log` keeps the same events for this run. The refresh token of each sign-in is kept only in
+    the OS keyring (`refresh_tokens`), never in the session; `keyring_problem` says, in plain words, when
+    it could not be kept.
     """
 
     def __init__(
@@ -64,6 +77,7 @@ class Workspace:
         on_access: OnAccess | None = None,
         org_name: str | None = None,
         audit: Audit | None = None,
+        refresh_tokens: RefreshTokenStore | None = None,
     ):
         self._oidc = oidc
         self._browser_for = browser_for
@@ -78,6 +92,8 @@ class Workspace:
         self.current_session: ClinicianSession | None = None  # whose token the audit sender uses
         self.organisation = org_name or org_ods  # how the emergency-access dialog names us
         self.access_log: list[AccessEvent] = []
+        self._refresh_tokens = refresh_tokens or RefreshTokenStore()
+        self.keyring_problem: str | None = None
 
     async def sign_in(self, username: str | None) -> ClinicianSession:
         """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician); every
@@ -88,16 +104,59 @@ class Workspace:
             self._audit(AuditAction.SIGN_IN_FAILED, outcome=AuditOutcome.FAILED,
                         detail={"error": type(exc).__name__})
             raise
+        self._keep_refresh_token(session)
         self.current_session = session
         self._audit(AuditAction.SIGN_IN, session=session)
         return session
 
+    def needs_refresh(self, session: ClinicianSession, now: datetime | None = None) -> bool:
+        """The access token expires within two minutes (or has): refresh it before a call fails."""
+        return session.tokens.expires_within(REFRESH_AHEAD_SECONDS, now)
+
+    async def refresh(self, session: ClinicianSession) -> None:
+        """New tokens for `session` with the refresh token from the keyring; the rotated one goes back.
+
+        SessionExpired when none is kept or the IdP refuses it, KeyringUnavailable when the keyring cannot
+        be read: either way the clinician must sign in again.
+        """
+        token = self._refresh_tokens.take(session.user_id)
+        if token is None:
+            raise SessionExpired(detail="no refresh token kept")
+        refreshed = await self._oidc.refresh(replace(session.tokens, refresh_token=token))
+        session.replace_tokens(refreshed)
+        self._keep_refresh_token(session)
+
+    def _keep_refresh_token(self, session: ClinicianSession) -> None:
+        """Move the session's refresh token into the keyring; without a keyring it is dropped, not kept."""
+        token = session.detach_refresh_token()
+        if token is None:
+            return
+        try:
+            self._refresh_tokens.put(session.user_id, token)
+        except KeyringUnavailable:
+            self.keyring_problem = NO_KEYRING_FOR_SIGN_IN
+            log.warning("No usable keyring: the refresh token was dropped; sign-in will not be renewed")
+            with contextlib.suppress(KeyringUnavailable):  # an older, rotated token must not be reused
+                self._refresh_tokens.delete(session.user_id)
+        else:
+            self.keyring_problem = None
+
     async def sign_out(self, session: ClinicianSession) -> None:
+        """The keyring entry goes before the network is tried, so a failed revocation leaves nothing."""
         self._audit(AuditAction.SIGN_OUT, session=session)
         if self.current_session is session:
             self.current_session = None
+        tokens = session.tokens
         try:
-            await self._oidc.revoke(session.tokens)
+            kept = self._refresh_tokens.take(session.user_id)
+            self._refresh_tokens.delete(session.user_id)
+        except KeyringUnavailable:
+            kept = None
+            log.warning("The keyring could not be used at sign-out; revoking the access token only")
+        if kept is not None:
+            tokens = replace(tokens, refresh_token=kept)
+        try:
+            await self._oidc.revoke(tokens)
         except Exception as exc:
             log.warning("Token revocation failed (%s); signed out locally", type(exc).__name__)
 

@@ -59,7 +59,7 @@ def key_entry(store_id: str) -> str:
     return f"store-key:{store_id}"
 
 
-def _backend(backend: KeyringBackend | None) -> KeyringBackend:
+def usable_backend(backend: KeyringBackend | None) -> KeyringBackend:
     chosen = backend if backend is not None else keyring.get_keyring()
     if _is_unusable(chosen):
         raise KeyringUnavailable()
@@ -89,7 +89,7 @@ def load_store_key(
     With `create=False` an absent key is `KeyMissing` (for tools such as `audit verify` that must never
     start a new store). A keyring that is missing or fails is `KeyringUnavailable`.
     """
-    chosen = _backend(backend)
+    chosen = usable_backend(backend)
     entry = key_entry(store_id)
     try:
         stored = chosen.get_password(SERVICE, entry)

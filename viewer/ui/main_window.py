@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 LOCKED_TITLE = "Wardview - locked"
 SESSION_EVENTS = ("lock", "unlock", "switch", "expired")  # what `on_session_event` is called with
+REFRESH_CHECK_MS = 30_000
+REFRESH_FAILED = "Your sign-in has expired: please sign in again"
 
 
 class WorkspacePort(Protocol):
@@ -61,6 +64,8 @@ class WorkspacePort(Protocol):
     def select_role(self, session: Any, role_id: str) -> None: ...
     def blocked_reason(self, session: Any) -> str | None: ...
     def who(self, session: Any) -> str: ...
+    def needs_refresh(self, session: Any, now: datetime | None = None) -> bool: ...
+    async def refresh(self, session: Any) -> None: ...
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +113,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self._build_workspace())
         self._build_actions()
         self._build_lock(outer, session_policy or SessionPolicy(), clock, on_session_event)
+        self._build_token_refresh()
         self.statusBar().showMessage("Not signed in")
 
     # ----- building -----------------------------------------------------------------------
@@ -224,7 +230,8 @@ class MainWindow(QMainWindow):
         self.sign_in_page.set_busy(False)
         self.stack.setCurrentIndex(1)
         self.nhs_edit.setFocus()
-        self.statusBar().showMessage("Signed in")
+        problem = getattr(self.workspace, "keyring_problem", None)
+        self.statusBar().showMessage(problem or "Signed in")
         self._session_started()
         if self._pending_patient:
             patient, self._pending_patient = self._pending_patient, None
@@ -389,10 +396,12 @@ class MainWindow(QMainWindow):
     def _session_started(self) -> None:
         self.idle.start()
         self.lock_action.setEnabled(True)
+        self.refresh_timer.start()
 
     def _session_stopped(self) -> None:
         """Sign-out, expiry or switch: nothing of this session may outlive it, behind the lock or not."""
         self.idle.stop()
+        self.refresh_timer.stop()
         self.lock_warning.cancel()
         self._close_other_windows(keep=False)
         if self.locked:
@@ -407,6 +416,7 @@ class MainWindow(QMainWindow):
         if self.session is None or self.locked:
             return
         self.idle.mark_locked()
+        self.refresh_timer.stop()
         self.lock_warning.cancel()
         self._close_other_windows(keep=True)
         self._title_before_lock = self.windowTitle()
@@ -469,6 +479,7 @@ class MainWindow(QMainWindow):
         self.user_label.setText(self.workspace.who(session))
         self.locked = False
         self.idle.resume()
+        self.refresh_timer.start()
         self.setWindowTitle(self._title_before_lock)
         self.tabs.setVisible(True)
         self._restore_actions()
@@ -528,3 +539,30 @@ class MainWindow(QMainWindow):
             self.on_session_event(event)
         except Exception as exc:  # the observer must never break the lock itself
             log.warning("Session event observer failed (%s)", type(exc).__name__)
+
+    # ----- access token refresh: checked every 30 s while signed in and unlocked ---------------------
+    def _build_token_refresh(self) -> None:
+        self._refreshing = False
+        self.refresh_timer = QTimer(self, interval=REFRESH_CHECK_MS)
+        self.refresh_timer.timeout.connect(self.refresh_if_due)
+
+    def refresh_if_due(self, now: datetime | None = None) -> None:
+        """The timer's slot (tests call it with a fake `now`). A failure is said, not acted on: the
+        clinician may be mid-sentence in a record, and the lock or the session limit end it anyway."""
+        session = self.session
+        if session is None or self.locked or self._refreshing:
+            return
+        if not self.workspace.needs_refresh(session, now):
+            return
+        self._refreshing = True
+
+        def done(_result: Any) -> None:
+            self._refreshing = False
+
+        def failed(exc: BaseException) -> None:
+            self._refreshing = False
+            log.warning("Token refresh failed (%s)", type(exc).__name__)
+            if self.session is session:
+                self.statusBar().showMessage(REFRESH_FAILED)
+
+        self.runner.submit(self.workspace.refresh(session), done, failed)
