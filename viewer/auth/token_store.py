@@ -16,8 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from viewer.store.errors import KeyringUnavailable
-from viewer.store.keys import SERVICE, keyring_name
-from viewer.store.keys import usable_backend
+from viewer.store.keys import SERVICE, keyring_name, usable_backend
 
 log = logging.getLogger(__name__)
 
