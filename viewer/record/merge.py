@@ -96,6 +96,31 @@ def _only_in(group: Sequence[Any], loaded: set[SourceKind], noun: str) -> tuple[
     return ()
 
 
+def _folded(text: str | None) -> str:
+    return " ".join((text or "").lower().split())
+
+
+def _differs(group: Sequence[Any], label: str, value: Callable[[Any], str | None]) -> tuple[str, ...]:
+    """A conflict line when the sources behind one merged line disagree on a field a clinician acts on
+    (a dose, a severity): the merged line shows one value, so the disagreement must be said."""
+    by_source: dict[SourceKind, list[str]] = {}
+    for original in group:
+        text = value(original)
+        if text:
+            values = by_source.setdefault(original.provenance.source, [])
+            if text not in values:
+                values.append(text)
+    distinct = {_folded(t) for texts in by_source.values() for t in texts}
+    if len(by_source) < 2 or len(distinct) < 2:
+        return ()
+    parts = "; ".join(f"{s.label}: {' / '.join(texts)}" for s, texts in by_source.items())
+    return (f"{label} differs between the records - {parts}",)
+
+
+def _severity(a: Allergy) -> str | None:
+    return ", ".join(dict.fromkeys(r.severity for r in a.reactions if r.severity)) or None
+
+
 def merge_allergies(items: Sequence[Allergy], loaded: set[SourceKind]) -> tuple[MergedItem[Allergy], ...]:
     """Grouped by substance code; an active allergy missing from another loaded source is flagged."""
     merged = []
@@ -114,6 +139,7 @@ def merge_allergies(items: Sequence[Allergy], loaded: set[SourceKind]) -> tuple[
             if resolved_elsewhere:
                 where = _where({a.provenance.source for a in resolved_elsewhere})
                 conflicts += (f"Also recorded as resolved in {where}",)
+            conflicts += _differs(group, "Reaction severity", _severity)
         merged.append(MergedItem(first, tuple(group), conflicts))
     merged.sort(key=lambda m: (m.item.no_known_allergies, not m.item.is_active,
                                m.item.substance.label.lower()))
@@ -145,6 +171,7 @@ def merge_medications(
                 f"Active in {_where(present)}, {latest.status} in {_where({latest.provenance.source})}"
                 + (f" ({when.display()})" if when else "")
             )
+        conflicts.extend(_differs(group, "Dosage", lambda m: m.dosage))
         merged.append(MergedItem(group[0], tuple(group), tuple(conflicts)))
     merged.sort(key=lambda m: m.item.name.label.lower())
     history = [

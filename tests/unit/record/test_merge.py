@@ -132,3 +132,33 @@ def test_nothing_is_lost_every_original_appears_exactly_once():
         merged = merge_section(name, gp, hosp)
         ids = [o.provenance.resource_id for m in merged for o in m.originals]
         assert sorted(ids) == sorted(x.provenance.resource_id for x in (*gp, *hosp))
+
+
+def test_a_dose_discrepancy_between_records_is_flagged_not_hidden():
+    gp = Medication(concept("Amlodipine 5mg tablets", "319283006"), prov(GP, "g1"), status="active",
+                    dosage="One tablet once a day")
+    hosp = Medication(concept("Amlodipine 5mg tablets", "319283006", DMD), prov(HOSP, "h1"), status="active",
+                      dosage="Two tablets once a day")
+    [line] = merge_section("medications", [gp], [hosp])
+    assert line.conflicts == ("Dosage differs between the records - GP: One tablet once a day; "
+                              "Hospital: Two tablets once a day",)
+
+
+def test_the_same_dose_written_differently_in_case_or_spacing_is_not_a_conflict():
+    gp = Medication(concept("Amlodipine", "319283006"), prov(GP, "g1"), status="active",
+                    dosage="One tablet daily")
+    hosp = Medication(concept("Amlodipine", "319283006"), prov(HOSP, "h1"), status="active",
+                      dosage="one  tablet DAILY")
+    [line] = merge_section("medications", [gp], [hosp])
+    assert line.conflicts == ()
+
+
+def test_allergy_severity_disagreement_is_flagged():
+    from viewer.domain import Reaction
+
+    gp = Allergy(concept("Penicillin", "764146007"), prov(GP, "g1"), clinical_status="active",
+                 reactions=(Reaction((concept("Rash"),), "mild"),))
+    hosp = Allergy(concept("Penicillin", "764146007"), prov(HOSP, "h1"), clinical_status="active",
+                   reactions=(Reaction((concept("Anaphylaxis"),), "severe"),))
+    [line] = merge_section("allergies", [gp], [hosp])
+    assert line.conflicts == ("Reaction severity differs between the records - GP: mild; Hospital: severe",)
