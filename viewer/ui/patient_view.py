@@ -27,6 +27,7 @@ from viewer.ui.models import (
     ProblemTableModel,
     source_text,
 )
+from viewer.ui.originals_dialog import OriginalsDialog
 
 
 def _table(model: DomainTableModel, name: str) -> QTableView:
@@ -106,6 +107,10 @@ class PatientView(QWidget):
         self.allergy_view = _table(self.allergies, "Allergies")
         self.medication_view = _table(self.medications, "Medications")
         self.problem_view = _table(self.problems, "Problems")
+        self.originals_dialog: OriginalsDialog | None = None
+        for view in (self.allergy_view, self.medication_view, self.problem_view):
+            # double-click or Enter: the entries of each record behind the line
+            view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
         self.warning_list = QListWidget(objectName="warningList")
         self.warning_list.setAccessibleName("Record warnings")
         self.warning_list.setWordWrap(True)
@@ -115,6 +120,18 @@ class PatientView(QWidget):
         self.sections.addTab(self.warning_list, "&4 Record warnings")
         layout.addWidget(self.sections, 1)
         self.record: CombinedRecord | None = None
+
+    def show_originals(self, view: QTableView, row: int) -> OriginalsDialog | None:
+        proxy = view.model()
+        source_row = proxy.mapToSource(proxy.index(row, 0)).row()
+        model = proxy.sourceModel()
+        if not 0 <= source_row < model.rowCount():
+            return None
+        dialog = OriginalsDialog(model.item(source_row), type(model), self)
+        self.originals_dialog = dialog
+        dialog.finished.connect(lambda _r: setattr(self, "originals_dialog", None))
+        dialog.open()
+        return dialog
 
     def set_record(self, record: CombinedRecord) -> None:
         self.record = record
