@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from viewer.domain.clinical import Allergy, Medication, Problem
 from viewer.domain.dates import PartialDate, format_date, format_time
+from viewer.domain.events import Document, Encounter, Immunisation, Observation, Referral
 from viewer.domain.provenance import Provenance
 from viewer.record.merge import MergedItem
 
@@ -173,4 +174,88 @@ class ProblemTableModel(DomainTableModel[Problem]):
         ("Significance", lambda p: p.significance or ""),
         ("Onset", lambda p: _date(p.onset)),
         ("Ended", lambda p: _date(p.abated)),
+    )
+
+
+def _range(o: Observation) -> str:
+    if o.range_text:
+        return o.range_text
+    if o.range_low is not None or o.range_high is not None:
+        low = "" if o.range_low is None else f"{o.range_low:g}"
+        high = "" if o.range_high is None else f"{o.range_high:g}"
+        return f"{low} - {high}".strip()
+    return ""
+
+
+def _value(o: Observation) -> str:
+    value = o.value or ""
+    if o.comparator and not value.startswith(o.comparator):
+        value = f"{o.comparator}{value}"
+    return " ".join(x for x in (value, o.unit or "") if x)
+
+
+def _when(value: PartialDate | None) -> str:
+    return value.display_with_time() if value is not None else ""
+
+
+class EncounterTableModel(DomainTableModel[Encounter]):
+    columns = (
+        ("Encounter", lambda e: (e.type.label if e.type else "") or (e.kind or "").capitalize()),
+        ("Kind", lambda e: e.kind or ""),
+        ("Status", lambda e: e.status or ""),
+        ("Start", lambda e: _when(e.start)),
+        ("End", lambda e: _when(e.end)),
+        ("Reason", lambda e: "; ".join(r.label for r in e.reasons)),
+        ("Clinician", lambda e: e.clinician or ""),
+        ("Location", lambda e: e.location or ""),
+        ("Notes", lambda e: " / ".join(e.notes)),
+    )
+
+
+class ObservationTableModel(DomainTableModel[Observation]):
+    columns = (
+        ("Result", lambda o: o.test.label),
+        ("Value", _value),
+        ("Reference range", _range),
+        ("Interpretation", lambda o: o.interpretation or ""),
+        ("Taken", lambda o: _when(o.effective)),
+        ("Status", lambda o: o.status or ""),
+        ("Notes", lambda o: " / ".join(o.notes)),
+    )
+
+
+class ImmunisationTableModel(DomainTableModel[Immunisation]):
+    columns = (
+        ("Vaccine", lambda i: i.vaccine.label),
+        ("Given", lambda i: _date(i.given)),
+        ("Dose", lambda i: i.dose or ""),
+        ("Status", lambda i: i.status or ""),
+        ("Site / route", lambda i: " / ".join(x for x in (i.site, i.route) if x)),
+        ("Batch", lambda i: i.batch or ""),
+        ("Given by", lambda i: i.performer or ""),
+        ("Notes", lambda i: " / ".join(i.notes)),
+    )
+
+
+class ReferralTableModel(DomainTableModel[Referral]):
+    columns = (
+        ("Referred to", lambda r: r.service or r.recipient or ""),
+        ("Reason", lambda r: "; ".join(c.label for c in r.reasons)),
+        ("Date", lambda r: _date(r.authored)),
+        ("Status", lambda r: r.status or ""),
+        ("Priority", lambda r: r.priority or ""),
+        ("Referrer", lambda r: r.requester or ""),
+        ("Recipient", lambda r: r.recipient or ""),
+        ("Notes", lambda r: " / ".join(r.notes)),
+    )
+
+
+class DocumentTableModel(DomainTableModel[Document]):
+    columns = (
+        ("Document", lambda d: d.title),
+        ("Type", lambda d: d.type.label if d.type else ""),
+        ("Date", lambda d: _when(d.created)),
+        ("Author", lambda d: d.author or ""),
+        ("Status", lambda d: d.status or ""),
+        ("Format", lambda d: d.content_type or ""),
     )

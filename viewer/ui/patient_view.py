@@ -22,12 +22,47 @@ from viewer.record.status import SourceState
 from viewer.ui.banner import PatientBanner
 from viewer.ui.models import (
     AllergyTableModel,
+    DocumentTableModel,
     DomainTableModel,
+    EncounterTableModel,
+    ImmunisationTableModel,
     MedicationTableModel,
+    ObservationTableModel,
     ProblemTableModel,
+    ReferralTableModel,
     source_text,
 )
 from viewer.ui.originals_dialog import OriginalsDialog
+
+# Sizing reads every cell it measures, on the GUI thread: columns are measured on a sample of rows and
+# row heights fitted only for short tables (longer ones get two-line rows; the full text is in the
+# tooltip and in the originals dialog), so a 10,000-row section paints without a stall.
+SAMPLE_ROWS = 25  # rows measured per column (0 would mean "visible area", all rows for a hidden tab)
+FIT_ROWS_LIMIT = 30
+MAX_COLUMN_WIDTH = 320
+
+# (section of the combined record, tab title, model): tabs 1-8 by Alt+number, warnings last (9)
+SECTION_TABS: tuple[tuple[str, str, type[DomainTableModel]], ...] = (
+    ("allergies", "Allergies", AllergyTableModel),
+    ("medications", "Medications", MedicationTableModel),
+    ("problems", "Problems", ProblemTableModel),
+    ("encounters", "Encounters", EncounterTableModel),
+    ("observations", "Results", ObservationTableModel),
+    ("immunisations", "Immunisations", ImmunisationTableModel),
+    ("referrals", "Referrals", ReferralTableModel),
+    ("documents", "Documents", DocumentTableModel),
+)
+
+
+def fit_view(view: QTableView) -> None:
+    view.horizontalHeader().setResizeContentsPrecision(SAMPLE_ROWS)
+    view.resizeColumnsToContents()
+    for col in range(view.model().columnCount()):
+        view.setColumnWidth(col, min(view.columnWidth(col), MAX_COLUMN_WIDTH))
+    if view.model().rowCount() <= FIT_ROWS_LIMIT:
+        view.resizeRowsToContents()
+    else:
+        view.verticalHeader().setDefaultSectionSize(2 * view.fontMetrics().lineSpacing() + 8)
 
 
 def _table(model: DomainTableModel, name: str) -> QTableView:
@@ -99,27 +134,38 @@ class PatientView(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.strip)
 
-        self.allergies = AllergyTableModel(parent=self)
-        self.medications = MedicationTableModel(parent=self)
-        self.problems = ProblemTableModel(parent=self)
         self.sections = QTabWidget(objectName="sections")
         self.sections.setAccessibleName("Record sections")
-        self.allergy_view = _table(self.allergies, "Allergies")
-        self.medication_view = _table(self.medications, "Medications")
-        self.problem_view = _table(self.problems, "Problems")
+        self.models: dict[str, DomainTableModel] = {}
+        self.views: dict[str, QTableView] = {}
         self.originals_dialog: OriginalsDialog | None = None
-        for view in (self.allergy_view, self.medication_view, self.problem_view):
+        for number, (name, title, model_type) in enumerate(SECTION_TABS, start=1):
+            model = model_type(parent=self)
+            view = _table(model, title)
             # double-click or Enter: the entries of each record behind the line
             view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
+            self.models[name], self.views[name] = model, view
+            self.sections.addTab(view, f"&{number} {title}")
+        self.allergies, self.medications, self.problems = (
+            self.models["allergies"], self.models["medications"], self.models["problems"])
+        self.allergy_view, self.medication_view, self.problem_view = (
+            self.views["allergies"], self.views["medications"], self.views["problems"])
         self.warning_list = QListWidget(objectName="warningList")
         self.warning_list.setAccessibleName("Record warnings")
         self.warning_list.setWordWrap(True)
-        self.sections.addTab(self.allergy_view, "&1 Allergies")
-        self.sections.addTab(self.medication_view, "&2 Medications")
-        self.sections.addTab(self.problem_view, "&3 Problems")
-        self.sections.addTab(self.warning_list, "&4 Record warnings")
+        self._warnings_title = f"&{len(SECTION_TABS) + 1} Record warnings"
+        self.sections.addTab(self.warning_list, self._warnings_title)
+        # sized when first shown after a change, so one update never measures eight tables
+        self._unfitted: set[QTableView] = set()
+        self.sections.currentChanged.connect(lambda _i: self._fit_current())
         layout.addWidget(self.sections, 1)
         self.record: CombinedRecord | None = None
+
+    def _fit_current(self) -> None:
+        view = self.sections.currentWidget()
+        if isinstance(view, QTableView) and view in self._unfitted:
+            self._unfitted.discard(view)
+            fit_view(view)
 
     def show_originals(self, view: QTableView, row: int) -> OriginalsDialog | None:
         proxy = view.model()
@@ -137,14 +183,10 @@ class PatientView(QWidget):
         self.record = record
         self.banner.set_record(record)
         self.strip.set_record(record)
-        self.allergies.set_items(record.sections.get("allergies", ()))
-        self.medications.set_items(record.sections.get("medications", ()))
-        self.problems.set_items(record.sections.get("problems", ()))
-        for view in (self.allergy_view, self.medication_view, self.problem_view):
-            view.resizeColumnsToContents()
-            for col in range(view.model().columnCount()):
-                view.setColumnWidth(col, min(view.columnWidth(col), 320))
-            view.resizeRowsToContents()
+        for name, model in self.models.items():
+            model.set_items(record.sections.get(name, ()))
+        self._unfitted = set(self.views.values())
+        self._fit_current()
         self._set_warnings(record)
 
     def _set_warnings(self, record: CombinedRecord) -> None:
@@ -158,13 +200,18 @@ class PatientView(QWidget):
         conflicts = [f"{_label(m.item)}: {c}"
                      for items in record.sections.values() for m in items for c in m.conflicts]
         lines.extend(conflicts)
+        flags = [f"Alert ({f.provenance.source.label}): {f.text.label}"
+                 for m in record.sections.get("flags", ()) for f in (m.item,) if f.status in (None, "active")]
+        lines = flags + lines
         failed = [s.text() for s in record.statuses.values()
                   if s.state in (SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND)]
         lines.extend(failed)
         self.warning_list.clear()
         self.warning_list.addItems(lines or ["No warnings for this record."])
-        count = len(record.warnings) + len(unreadable) + len(failed) + len(conflicts)
-        self.sections.setTabText(3, f"&4 Record warnings ({count})" if count else "&4 Record warnings")
+        count = len(record.warnings) + len(unreadable) + len(failed) + len(conflicts) + len(flags)
+        index = self.sections.indexOf(self.warning_list)
+        title = f"{self._warnings_title} ({count})" if count else self._warnings_title
+        self.sections.setTabText(index, title)
         self.sections.tabBar().setTabTextColor(
-            3, Qt.GlobalColor.darkRed if count else self.sections.tabBar().palette().windowText().color()
+            index, Qt.GlobalColor.darkRed if count else self.sections.tabBar().palette().windowText().color()
         )
