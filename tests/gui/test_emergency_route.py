@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
-from tests.gui.test_thin_path import loaded, sign_in
-from tests.support.sandbox_wiring import make_workspace, patient_number
-from viewer.config import Settings
-from viewer.ui.main_window import MainWindow
-from viewer.ui.runner import AsyncRunner
-from viewer.ui.theme import apply_theme
+from tests.support.sandbox_wiring import patient_number
+from tests.support.window import loaded, sign_in
 
 
 @pytest.fixture
-def window(qtbot, sandbox):
-    runner = AsyncRunner()
-
-    async def build():
-        return make_workspace(sandbox, emergency_reason=None)
-
-    workspace, http = runner.run_blocking(build())
-    apply_theme(QApplication.instance(), Settings())
-    win = MainWindow(workspace, runner)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    runner.stop(http.aclose)
+def window(window_factory):
+    return window_factory(emergency_reason=None)  # the care-relationship check in force
 
 
 def test_outpatient_asks_then_opens_flagged(qtbot, window, sandbox):

@@ -7,14 +7,12 @@ and nothing passes or fails on timing. Screenshots go to WARDVIEW_SHOTS_DIR when
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QApplication,
     QComboBox,
     QDialog,
     QLabel,
@@ -24,28 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.support.sandbox_wiring import make_workspace, patient_number
+from tests.support.sandbox_wiring import patient_number
+from tests.support.window import TERMINAL, FakeClock, sign_in
 from viewer.auth.session_policy import SessionPolicy
-from viewer.config import Settings
-from viewer.record.status import SourceState
-from viewer.ui.main_window import LOCKED_TITLE, MainWindow
-from viewer.ui.runner import AsyncRunner
-from viewer.ui.theme import apply_theme
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-TERMINAL = {SourceState.LOADED, SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND,
-            SourceState.NOT_CONFIGURED}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
+from viewer.ui.main_window import LOCKED_TITLE
 
 
 @pytest.fixture
@@ -59,22 +39,8 @@ def events():
 
 
 @pytest.fixture
-def window(qtbot, sandbox, clock, events):
-    runner = AsyncRunner()
-
-    async def build():
-        return make_workspace(sandbox)
-
-    workspace, http = runner.run_blocking(build())
-    apply_theme(QApplication.instance(), Settings())
-    win = MainWindow(workspace, runner, session_policy=SessionPolicy(), clock=clock,
-                     on_session_event=events.append)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    yield win
-    win.idle.stop()
-    runner.stop(http.aclose)
+def window(window_factory, clock, events):
+    return window_factory(session_policy=SessionPolicy(), clock=clock, on_session_event=events.append)
 
 
 @pytest.fixture
@@ -82,12 +48,6 @@ def shots(tmp_path) -> Path:
     folder = Path(os.environ.get("WARDVIEW_SHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def sign_in(qtbot, win, username="dr.morgan"):
-    win.sign_in_as(username)
-    qtbot.waitUntil(lambda: win.session is not None, timeout=20000)
-    assert win.stack.currentIndex() == 1
 
 
 def open_inpatient(qtbot, win, sandbox):

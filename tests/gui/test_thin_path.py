@@ -7,46 +7,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
-from tests.support.sandbox_wiring import make_workspace, patient_number
-from viewer.config import Settings
-from viewer.record.status import SourceState
-from viewer.ui.main_window import MainWindow
-from viewer.ui.runner import AsyncRunner
-from viewer.ui.theme import apply_theme
-
-TERMINAL = {SourceState.LOADED, SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND,
-            SourceState.NOT_CONFIGURED}
+from tests.support.sandbox_wiring import patient_number
+from tests.support.window import loaded, sign_in
 
 
 @pytest.fixture
-def window(qtbot, sandbox):
-    runner = AsyncRunner()
-
-    async def build():
-        return make_workspace(sandbox)
-
-    workspace, http = runner.run_blocking(build())
-    apply_theme(QApplication.instance(), Settings())
-    win = MainWindow(workspace, runner)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    yield win
-    runner.stop(http.aclose)
-
-
-def loaded(view) -> bool:
-    record = view.record
-    return record is not None and all(s.state in TERMINAL for s in record.statuses.values())
-
-
-def sign_in(qtbot, win, username="dr.morgan"):
-    win.sign_in_as(username)
-    qtbot.waitUntil(lambda: win.session is not None, timeout=20000)
-    assert win.stack.currentIndex() == 1
-    assert "Clinical Practitioner" in win.user_label.text()
+def window(window_factory):
+    return window_factory()
 
 
 def test_sign_in_open_patient_and_see_both_sources(qtbot, window, sandbox, tmp_path):

@@ -7,37 +7,15 @@ from datetime import timedelta
 
 import keyring
 import pytest
-from PySide6.QtWidgets import QApplication
 
-from tests.support.sandbox_wiring import make_workspace
+from tests.support.window import sign_in
 from viewer.auth.token_store import token_entry
-from viewer.config import Settings
-from viewer.ui.main_window import REFRESH_CHECK_MS, REFRESH_FAILED, MainWindow
-from viewer.ui.runner import AsyncRunner
-from viewer.ui.theme import apply_theme
+from viewer.ui.main_window import REFRESH_CHECK_MS, REFRESH_FAILED
 
 
 @pytest.fixture
-def window(qtbot, sandbox):
-    runner = AsyncRunner()
-
-    async def build():
-        return make_workspace(sandbox)
-
-    workspace, http = runner.run_blocking(build())
-    apply_theme(QApplication.instance(), Settings())
-    win = MainWindow(workspace, runner)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.idle.stop()
-    win.refresh_timer.stop()
-    runner.stop(http.aclose)
-
-
-def sign_in(qtbot, win, username="dr.morgan"):
-    win.sign_in_as(username)
-    qtbot.waitUntil(lambda: win.session is not None, timeout=20000)
+def window(window_factory):
+    return window_factory()
 
 
 def test_timer_runs_only_while_signed_in_and_unlocked(qtbot, window):

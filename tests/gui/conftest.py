@@ -1,0 +1,45 @@
+"""The real main window over the real services and the session's sandbox, torn down after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from tests.support.sandbox_wiring import RECORD_CONTENT_REASON, make_workspace
+from viewer.config import Settings
+from viewer.ui.main_window import MainWindow
+from viewer.ui.runner import AsyncRunner
+from viewer.ui.theme import apply_theme
+
+
+@pytest.fixture
+def window_factory(qtbot, sandbox) -> Iterator[Callable[..., MainWindow]]:
+    """`window_factory(emergency_reason=..., **MainWindow keyword arguments)` -> a shown, themed window.
+
+    By default every open carries a declared reason (tests about what a record shows); pass
+    `emergency_reason=None` for the bare workspace with the care-relationship check in force."""
+    built: list[tuple[MainWindow, AsyncRunner, Any]] = []
+
+    def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, **kwargs: Any) -> MainWindow:
+        runner = AsyncRunner()
+
+        async def wire() -> Any:
+            return make_workspace(sandbox, emergency_reason=emergency_reason)
+
+        workspace, http = runner.run_blocking(wire())
+        apply_theme(QApplication.instance(), Settings())
+        win = MainWindow(workspace, runner, **kwargs)
+        qtbot.addWidget(win)
+        win.resize(1366, 768)
+        win.show()
+        built.append((win, runner, http))
+        return win
+
+    yield build
+    for win, runner, http in built:
+        win.idle.stop()
+        win.refresh_timer.stop()
+        runner.stop(http.aclose)

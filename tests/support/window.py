@@ -1,0 +1,39 @@
+"""What the window tests share: a fake clock, signing in through the sandbox, waiting for a record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from viewer.record.status import SourceState
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+TERMINAL = {SourceState.LOADED, SourceState.FAILED, SourceState.WITHHELD, SourceState.NOT_FOUND,
+            SourceState.NOT_CONFIGURED}
+
+
+class FakeClock:
+    """Time the tests move by hand, so nothing waits and nothing passes or fails on timing."""
+
+    def __init__(self, start: datetime = T0):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def loaded(view: Any) -> bool:
+    """Every source of the view's record has finished (loaded, failed, withheld...)."""
+    record = view.record
+    return record is not None and all(s.state in TERMINAL for s in record.statuses.values())
+
+
+def sign_in(qtbot: Any, win: Any, username: str = "dr.morgan") -> None:
+    """Sign in through the sandbox IdP and check the window shows the workspace and the role."""
+    win.sign_in_as(username)
+    qtbot.waitUntil(lambda: win.session is not None, timeout=20000)
+    assert win.stack.currentIndex() == 1
+    assert "Clinical Practitioner" in win.user_label.text()
