@@ -137,12 +137,19 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     holder["workspace"] = workspace
     sending = runner.submit(sender.run()) if sender is not None else None
     window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings))
-    window.on_session_event = lambda event: workspace.record_event(event, window.session) if event in (
-        "lock", "unlock") else None
+
+    def audit_session_event(event: str) -> None:
+        # "switch" and "expired" reach the audit as the sign-out and sign-in they cause
+        if event in ("lock", "unlock"):
+            workspace.record_event(event, window.session)
+
+    window.on_session_event = audit_session_event
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
     if store_problem:
         window.statusBar().showMessage(store_problem)
-        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Wardview", store_problem))
+        # non-blocking: an unattended demo or a scripted check must not stop at this box
+        notice = QMessageBox(QMessageBox.Icon.Warning, "Wardview", store_problem, parent=window)
+        QTimer.singleShot(0, notice.open)
     window.resize(1366, 768)
     window.show()
     if options.demo_user:
