@@ -3,12 +3,13 @@ PDS or GP Connect: sign in, choose a role, check the care relationship, open a r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from viewer.auth.oidc import OidcClient, SessionExpired
 from viewer.auth.roles import can_view_records
@@ -42,6 +43,15 @@ NO_KEYRING_FOR_SIGN_IN = (
 )
 
 
+class SessionJournalPort(Protocol):
+    """viewer.store.session_journal.SessionJournal: which patients each clinician has open."""
+
+    def opened(self, user_id: str, nhs_number: str) -> None: ...
+    def closed(self, user_id: str, nhs_number: str) -> None: ...
+    def ended_cleanly(self, user_id: str) -> None: ...
+    def left_open(self, user_id: str) -> list[str]: ...
+
+
 class NoSuitableRole(Exception):
     def __init__(self, user_message: str):
         super().__init__(user_message)
@@ -58,9 +68,10 @@ class Workspace:
     `relationship` is the legitimate-relationship check; without one every open takes the emergency
     route (never a silent allow). `on_access` receives every record access before the record is fetched;
     if it raises, the record is not opened, because an access that cannot be recorded must not happen.
-    `access_log` keeps the same events for this run. The refresh token of each sign-in is kept only in
-    the OS keyring (`refresh_tokens`), never in the session; `keyring_problem` says, in plain words, when
-    it could not be kept.
+    `access_log` keeps the same events for this run. `journal` remembers the patients each clinician
+    has open, so that after a crash the same clinician is offered them again. The refresh token of each
+    sign-in is kept only in the OS keyring (`refresh_tokens`), never in the session; `keyring_problem`
+    says, in plain words, when it could not be kept.
     """
 
     def __init__(
@@ -78,6 +89,7 @@ class Workspace:
         org_name: str | None = None,
         audit: Audit | None = None,
         refresh_tokens: RefreshTokenStore | None = None,
+        journal: SessionJournalPort | None = None,
     ):
         self._oidc = oidc
         self._browser_for = browser_for
@@ -94,6 +106,7 @@ class Workspace:
         self.access_log: list[AccessEvent] = []
         self._refresh_tokens = refresh_tokens or RefreshTokenStore()
         self.keyring_problem: str | None = None
+        self._journal = journal
 
     async def sign_in(self, username: str | None) -> ClinicianSession:
         """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician); every
@@ -144,6 +157,7 @@ class Workspace:
     async def sign_out(self, session: ClinicianSession) -> None:
         """The keyring entry goes before the network is tried, so a failed revocation leaves nothing."""
         self._audit(AuditAction.SIGN_OUT, session=session)
+        self._journal_write("ended_cleanly", session.user_id)
         if self.current_session is session:
             self.current_session = None
         tokens = session.tokens
@@ -232,7 +246,54 @@ class Workspace:
         self.access_log.append(event)
         if event.kind == "emergency":
             log.info("Record opened under emergency access (flagged for review)")
+        self._journal_write("opened", session.user_id, number)
         return await self._open_record(number, ctx, on_update)
+
+    # ----- the session journal: what to offer again after a crash ------------------------------------
+    def record_closed(self, nhs_number: str, session: ClinicianSession) -> None:
+        """A tab was closed: after a crash that patient is not offered again."""
+        if is_valid(nhs_number):
+            self._journal_write("closed", session.user_id, normalise(nhs_number))
+
+    async def left_open(self, session: ClinicianSession) -> list[tuple[str, str]]:
+        """The patients this clinician had open when Wardview last stopped without a sign-out, as
+        (NHS number, name kept on this PC or ''), oldest first. Empty without a journal; never another
+        clinician's patients. Nothing is opened here: each goes through `open_record` (role, relationship,
+        audit) when the clinician says yes."""
+        if self._journal is None:
+            return []
+        journal = self._journal
+        try:
+            numbers = await asyncio.to_thread(journal.left_open, session.user_id)
+        except Exception as exc:
+            log.warning("The session journal could not be read (%s)", type(exc).__name__)
+            return []
+        cache = getattr(self._open_record, "cache", None)
+
+        def name_of(number: str) -> str:
+            if cache is None:
+                return ""
+            try:
+                kept = cache.load(number)
+            except Exception:
+                return ""
+            patient = getattr(kept, "demographics", None)
+            return patient.name.banner() if patient is not None else ""
+
+        return [(number, await asyncio.to_thread(name_of, number)) for number in numbers]
+
+    def forget_left_open(self, session: ClinicianSession) -> None:
+        """The clinician declined the offer: it is not made again."""
+        self._journal_write("ended_cleanly", session.user_id)
+
+    def _journal_write(self, method: str, *args: str) -> None:
+        """A journal that cannot be written costs the crash offer, never the action itself."""
+        if self._journal is None:
+            return
+        try:
+            getattr(self._journal, method)(*args)
+        except Exception as exc:
+            log.warning("The session journal could not be updated (%s)", type(exc).__name__)
 
     def _prepare(self, nhs_number: str, session: ClinicianSession) -> tuple[str, RequestContext]:
         """Refusals that need no network come first, so an invalid number is never sent anywhere."""

@@ -34,6 +34,7 @@ from viewer.ui.idle import IdleWatcher
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
 from viewer.ui.patient_view import PatientView
+from viewer.ui.reopen_dialog import ReopenPatientsDialog
 from viewer.ui.role_picker import RolePickerDialog
 from viewer.ui.runner import AsyncRunner
 from viewer.ui.sign_in_page import SignInPage
@@ -64,6 +65,7 @@ class WorkspacePort(Protocol):
     def select_role(self, session: Any, role_id: str) -> None: ...
     def blocked_reason(self, session: Any) -> str | None: ...
     def who(self, session: Any) -> str: ...
+    # optional, used when present: record_closed, left_open, forget_left_open, record_event
     def needs_refresh(self, session: Any, now: datetime | None = None) -> bool: ...
     async def refresh(self, session: Any) -> None: ...
 
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.runner = runner
         self.session: Any = None
         self.emergency_dialog: EmergencyAccessDialog | None = None
+        self.reopen_dialog: ReopenPatientsDialog | None = None
         self._pending_patient: str | None = None
         self._screenshot: tuple[Path, bool] | None = None
         self._base_title = "Wardview" + (" - SANDBOX (synthetic patients only)" if workspace.sandbox else "")
@@ -233,6 +236,7 @@ class MainWindow(QMainWindow):
         problem = getattr(self.workspace, "keyring_problem", None)
         self.statusBar().showMessage(problem or "Signed in")
         self._session_started()
+        self._offer_reopen(session)
         if self._pending_patient:
             patient, self._pending_patient = self._pending_patient, None
             self.open_patient(patient)
@@ -248,6 +252,34 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Signed out")
         if session is not None:
             self.runner.submit(self.workspace.sign_out(session))
+
+    def _offer_reopen(self, session: Any) -> None:
+        """After a crash or a kill, offer this clinician the patients they had open (never another's)."""
+        left_open = getattr(self.workspace, "left_open", None)
+        if left_open is None:
+            return
+
+        def offer(patients: list[tuple[str, str]]) -> None:
+            if not patients or self.session is not session or self.locked:
+                return
+            dialog = ReopenPatientsDialog(patients, self)
+            self.reopen_dialog = dialog
+
+            def done(result: int) -> None:
+                self.reopen_dialog = None
+                dialog.deleteLater()
+                if self.session is not session or self.locked:
+                    return  # a lock or sign-out closed the offer; it stands for the next sign-in
+                if result == QDialog.DialogCode.Accepted:
+                    for number in dialog.numbers:
+                        self.open_patient(number)
+                else:
+                    self.workspace.forget_left_open(session)
+
+            dialog.finished.connect(done)
+            dialog.open()
+
+        self.runner.submit(left_open(session), offer)
 
     # ----- records --------------------------------------------------------------------------
     def _open_demo_patient(self, index: int) -> None:
@@ -360,6 +392,9 @@ class MainWindow(QMainWindow):
         if widget is not None:
             self.tabs.removeTab(index)
             widget.deleteLater()
+            closed = getattr(self.workspace, "record_closed", None)
+            if closed is not None and self.session is not None and isinstance(widget, PatientView):
+                closed(widget.nhs_number, self.session)
 
     # ----- session lock: idle warning, lock page, unlock or switch clinician, absolute limit ----------
     # Locking hides every trace of patient data (page, tabs, title, other windows) but keeps the tabs;

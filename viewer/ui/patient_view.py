@@ -92,7 +92,8 @@ def _label(item: object) -> str:
 
 
 class SourceStrip(QWidget):
-    """`GP: loaded 10:42` | `Hospital: failed - reason`: one label per source, coloured by state."""
+    """`GP: loaded 10:42` | `Hospital: failed - reason` | `GP: showing copy from ...`: one label per
+    source, coloured by state."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -113,7 +114,8 @@ class SourceStrip(QWidget):
             if status is None:
                 continue
             label.setText(status.text())
-            label.setProperty("state", status.state.value)
+            # a copy kept on this PC gets its own colour: it must never be read as the live record
+            label.setProperty("state", "copy" if status.shows_copy else status.state.value)
             label.style().unpolish(label)
             label.style().polish(label)
 
