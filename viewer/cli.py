@@ -1,5 +1,6 @@
 """Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`,
-`wardview inspect FILE... [--json]`, `wardview audit verify|show [--store PATH]`."""
+`wardview inspect FILE... [--json]`, `wardview fetch NHS_NUMBER [--json]`,
+`wardview audit verify|show [--store PATH]`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from viewer import __version__
 from viewer.config import ConfigError, ConfigPaths, load_settings
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--hospital-ods", metavar="ODS",
                          help="ODS code of the hospital the R4 files came from")
     inspect.add_argument("--hospital-name", metavar="NAME", help="name of that hospital")
+    _add_fetch(sub)
     audit = sub.add_parser("audit", help="the local audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify",
@@ -57,6 +60,41 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--store", type=Path, metavar="PATH",
                              help="the store file (default: this user's Wardview store)")
     return parser
+
+
+def _add_fetch(sub: Any) -> None:
+    fetch = sub.add_parser(
+        "fetch", help="sign in, fetch one patient's combined record, keep it in the cache and print it "
+        "(an end-to-end check of this PC); exit 0 when every source answered, 1 when not, 2 bad usage")
+    fetch.add_argument("nhs_number", metavar="NHS_NUMBER")
+    fetch.add_argument("--json", action="store_true", dest="as_json",
+                       help="print JSON in the schema of `wardview inspect --json`")
+    fetch.add_argument("--role", metavar="ROLE_ID", help="the role to work in, when you hold several")
+    fetch.add_argument("--reason", metavar="TEXT",
+                       help="reason for emergency access when there is no current care relationship "
+                       "(recorded in the audit, flagged for review)")
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from viewer.headless import FetchRequest, run_fetch
+
+    if not is_valid(args.nhs_number):
+        print("wardview fetch: that is not a valid NHS number (the check digit does not match)",
+              file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(ConfigPaths.default())
+    except ConfigError as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return 2
+    request = FetchRequest(normalise(args.nhs_number), as_json=args.as_json, sandbox=args.sandbox,
+                           seed=args.seed, username=args.demo_user, role_id=args.role,
+                           emergency_reason=args.reason)
+    try:
+        return run_fetch(settings, request, out=sys.stdout, err=sys.stderr)
+    except PermissionError as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_inspect(args.files, as_json=args.as_json, out=sys.stdout, err=sys.stderr,
                            hospital_ods=args.hospital_ods, hospital_name=args.hospital_name)
+    if args.command == "fetch":
+        return _fetch(args)
     if args.command == "audit":
         from viewer.store.audit_commands import run_show, run_verify
 
