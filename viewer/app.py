@@ -93,8 +93,15 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     from viewer.services.compose import build_workspace, http_client_for, open_audit
     from viewer.ui.main_window import MainWindow
     from viewer.ui.runner import AsyncRunner
+    from viewer.ui.single_instance import SingleInstance, hand_over, server_name
     from viewer.ui.theme import apply_theme
 
+    app = QApplication.instance() or QApplication(["wardview", *options.qt_args])
+    app.setApplicationName("Wardview")
+    instance_name = server_name(options.sandbox)
+    if options.screenshot is None and hand_over(instance_name, options.patient):
+        log.info("Handed over to the viewer already running in this session")
+        return 0
     sandbox = None
     demo_users: list[tuple[str, str]] = []
     demo_patients: list[tuple[str, str]] = []
@@ -105,8 +112,6 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         demo_users, demo_patients = demo_lists(info)
         browser_for = sandbox_browser(info["ca_cert"])
 
-    app = QApplication.instance() or QApplication(["wardview", *options.qt_args])
-    app.setApplicationName("Wardview")
     apply_theme(app, settings)
     runner = AsyncRunner()
 
@@ -144,6 +149,9 @@ def run(settings: Settings, options: LaunchOptions) -> int:
             workspace.record_event(event, window.session)
 
     window.on_session_event = audit_session_event
+    single = SingleInstance(instance_name, app)
+    if options.screenshot is None and single.listen():  # a scripted screenshot run never takes the name
+        single.patient_requested.connect(window.handover)
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
     if store_problem:
         window.statusBar().showMessage(store_problem)
@@ -161,6 +169,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     try:
         return app.exec()
     finally:
+        single.close()
         if sending is not None:
             runner.loop.call_soon_threadsafe(sending.cancel)
         runner.stop(http.aclose)

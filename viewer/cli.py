@@ -1,4 +1,5 @@
-"""Command line: `wardview [--sandbox] [--demo-user U] [--patient N]`, `wardview sandbox serve`,
+"""Command line: `wardview [--sandbox] [--demo-user U] [--patient N | wardview://patient/N]`,
+`wardview sandbox serve`,
 `wardview inspect FILE... [--json]`, `wardview fetch NHS_NUMBER [--json]`,
 `wardview audit verify|show [--store PATH]`."""
 
@@ -98,6 +99,13 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from viewer.launch_uri import BadLaunchUri, rewrite_launch_args
+
+    try:
+        argv = rewrite_launch_args(sys.argv[1:] if argv is None else argv)
+    except BadLaunchUri as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return 2
     args, qt_args = _parser().parse_known_args(argv)
     configure_logging()
     if args.command == "sandbox":

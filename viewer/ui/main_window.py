@@ -186,6 +186,21 @@ class MainWindow(QMainWindow):
         else:
             self._pending_patient = nhs_number
 
+    def handover(self, nhs_number: str) -> None:
+        """Another launch (a `wardview://` link, `--patient`) asked for this patient: bring the window
+        forward, and open the patient once a clinician is signed in and the screen is unlocked (the lock
+        screen never shows whose record is waiting)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if not nhs_number:
+            return
+        if self.session is not None and not self.locked:
+            self.open_patient(nhs_number)
+        else:
+            self._pending_patient = nhs_number
+
     def screenshot_when_loaded(self, path: Path, *, quit_after: bool) -> None:
         self._screenshot = (path, quit_after)
 
@@ -526,6 +541,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Unlocked")
         log.info("session unlocked")
         self._tell("unlock")
+        if self._pending_patient:
+            patient, self._pending_patient = self._pending_patient, None
+            self.open_patient(patient)
 
     def _session_expired(self) -> None:
         log.info("session ended at its limit")
