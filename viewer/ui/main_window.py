@@ -37,6 +37,7 @@ from viewer.ui.patient_view import PatientView
 from viewer.ui.reopen_dialog import ReopenPatientsDialog
 from viewer.ui.role_picker import RolePickerDialog
 from viewer.ui.runner import AsyncRunner
+from viewer.ui.shortcuts_dialog import ShortcutsDialog
 from viewer.ui.sign_in_page import SignInPage
 
 log = logging.getLogger(__name__)
@@ -167,8 +168,24 @@ class MainWindow(QMainWindow):
         find.triggered.connect(lambda: (self.nhs_edit.setFocus(), self.nhs_edit.selectAll()))
         close = QAction("Close patient", self, shortcut=QKeySequence("Ctrl+W"))
         close.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
-        for action in (find, close):
+        following = QAction("Next patient", self, shortcut=QKeySequence("Ctrl+PgDown"))
+        following.triggered.connect(lambda: self._step_tab(1))
+        previous = QAction("Previous patient", self, shortcut=QKeySequence("Ctrl+PgUp"))
+        previous.triggered.connect(lambda: self._step_tab(-1))
+        keys = QAction("Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
+        keys.triggered.connect(self.show_shortcuts)
+        for action in (find, close, following, previous, keys):
             self.addAction(action)
+
+    def _step_tab(self, step: int) -> None:
+        if self.tabs.count():
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.actions(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # ----- unattended launch (sandbox demos, contextual launch, screenshots) ---------------------
     def sign_in_as(self, username: str) -> None:
