@@ -33,6 +33,7 @@ from viewer.ui.models import (
     source_text,
 )
 from viewer.ui.originals_dialog import OriginalsDialog
+from viewer.ui.summary_view import SummaryView
 
 # Sizing reads every cell it measures, on the GUI thread: columns are measured on a sample of rows and
 # row heights fitted only for short tables (longer ones get two-line rows; the full text is in the
@@ -41,7 +42,8 @@ SAMPLE_ROWS = 25  # rows measured per column (0 would mean "visible area", all r
 FIT_ROWS_LIMIT = 30
 MAX_COLUMN_WIDTH = 320
 
-# (section of the combined record, tab title, model): tabs 1-8 by Alt+number, warnings last (9)
+# (section of the combined record, tab title, model): Alt+1 is the Summary, these are Alt+2..9, the record
+# warnings Alt+0
 SECTION_TABS: tuple[tuple[str, str, type[DomainTableModel]], ...] = (
     ("allergies", "Allergies", AllergyTableModel),
     ("medications", "Medications", MedicationTableModel),
@@ -141,7 +143,10 @@ class PatientView(QWidget):
         self.models: dict[str, DomainTableModel] = {}
         self.views: dict[str, QTableView] = {}
         self.originals_dialog: OriginalsDialog | None = None
-        for number, (name, title, model_type) in enumerate(SECTION_TABS, start=1):
+        self.summary = SummaryView()
+        self.summary.line_activated.connect(self._show_summary_line)
+        self.sections.addTab(self.summary, "&1 Summary")
+        for number, (name, title, model_type) in enumerate(SECTION_TABS, start=2):
             model = model_type(parent=self)
             view = _table(model, title)
             # double-click or Enter: the entries of each record behind the line
@@ -155,7 +160,7 @@ class PatientView(QWidget):
         self.warning_list = QListWidget(objectName="warningList")
         self.warning_list.setAccessibleName("Record warnings")
         self.warning_list.setWordWrap(True)
-        self._warnings_title = f"&{len(SECTION_TABS) + 1} Record warnings"
+        self._warnings_title = "&0 Record warnings"
         self.sections.addTab(self.warning_list, self._warnings_title)
         # sized when first shown after a change, so one update never measures eight tables
         self._unfitted: set[QTableView] = set()
@@ -169,13 +174,19 @@ class PatientView(QWidget):
             self._unfitted.discard(view)
             fit_view(view)
 
+    def _show_summary_line(self, section: str, merged: object) -> None:
+        model_type = type(self.models[section])
+        self._open_originals(OriginalsDialog(merged, model_type, self))  # type: ignore[arg-type]
+
     def show_originals(self, view: QTableView, row: int) -> OriginalsDialog | None:
         proxy = view.model()
         source_row = proxy.mapToSource(proxy.index(row, 0)).row()
         model = proxy.sourceModel()
         if not 0 <= source_row < model.rowCount():
             return None
-        dialog = OriginalsDialog(model.item(source_row), type(model), self)
+        return self._open_originals(OriginalsDialog(model.item(source_row), type(model), self))
+
+    def _open_originals(self, dialog: OriginalsDialog) -> OriginalsDialog:
         self.originals_dialog = dialog
         dialog.finished.connect(lambda _r: setattr(self, "originals_dialog", None))
         dialog.open()
@@ -185,6 +196,7 @@ class PatientView(QWidget):
         self.record = record
         self.banner.set_record(record)
         self.strip.set_record(record)
+        self.summary.set_record(record)
         for name, model in self.models.items():
             model.set_items(record.sections.get(name, ()))
         self._unfitted = set(self.views.values())

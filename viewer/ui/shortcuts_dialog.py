@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 # Mnemonics of the section tabs (`&1 Allergies`): Qt gives them no QAction to read.
-SECTION_KEYS = ("Alt+1 … Alt+9", "Go to section 1 to 9 of the open record (Alt+9: record warnings)")
+SECTION_KEYS = ("Alt+1 … Alt+9, Alt+0",
+                "Go to a section of the open record: 1 Summary, 2 Allergies … 9 Documents, 0 Record warnings")
 OTHER_KEYS = (("Enter / double-click", "Show the entries of each record behind the selected line"),)
 
 
