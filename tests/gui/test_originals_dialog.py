@@ -46,7 +46,7 @@ def test_enter_on_a_merged_line_shows_each_record_as_recorded(qtbot):
     view.resize(1200, 600)
     view.show()
     view.set_record(_record())
-    view.sections.setCurrentWidget(view.medication_view)
+    view.sections.setCurrentIndex(2)  # Summary, Allergies, Medications
     table = view.medication_view
     assert view.medications.rowCount() == 1
     table.setFocus()

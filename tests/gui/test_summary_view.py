@@ -45,3 +45,20 @@ def test_summary_of_the_inpatient(qtbot, window_factory, sandbox, tmp_path: Path
 
     shots = Path(os.environ.get("WARDVIEW_SHOTS_DIR") or tmp_path)
     assert window.grab().save(str(shots / "summary.png"))
+
+
+def test_reconciliation_under_the_medications_of_the_inpatient(qtbot, window_factory, sandbox,
+                                                               tmp_path: Path) -> None:
+    window = window_factory(emergency_reason=None)
+    sign_in(qtbot, window)
+    view = window.open_patient(patient_number(sandbox, "warfarin-inpatient"))
+    qtbot.waitUntil(lambda: loaded(view), timeout=30000)
+    view.sections.setCurrentIndex(2)
+    assert view.sections.tabText(2) == "&3 Medications"
+    assert view.reconciliation.isVisible()
+    groups = view.reconciliation.groups()
+    differs = next(names for title, names in groups.items() if title.startswith("In both lists, but"))
+    assert any(name.startswith("Warfarin 3mg") for name in differs)
+    assert "difference" in view.reconciliation.heading.text()
+    shots = Path(os.environ.get("WARDVIEW_SHOTS_DIR") or tmp_path)
+    assert window.grab().save(str(shots / "reconciliation.png"))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -33,6 +34,7 @@ from viewer.ui.models import (
     source_text,
 )
 from viewer.ui.originals_dialog import OriginalsDialog
+from viewer.ui.reconciliation_view import ReconciliationView
 from viewer.ui.summary_view import SummaryView
 
 # Sizing reads every cell it measures, on the GUI thread: columns are measured on a sample of rows and
@@ -152,7 +154,8 @@ class PatientView(QWidget):
             # double-click or Enter: the entries of each record behind the line
             view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
             self.models[name], self.views[name] = model, view
-            self.sections.addTab(view, f"&{number} {title}")
+            self.sections.addTab(self._with_reconciliation(view) if name == "medications" else view,
+                                 f"&{number} {title}")
         self.allergies, self.medications, self.problems = (
             self.models["allergies"], self.models["medications"], self.models["problems"])
         self.allergy_view, self.medication_view, self.problem_view = (
@@ -168,8 +171,20 @@ class PatientView(QWidget):
         layout.addWidget(self.sections, 1)
         self.record: CombinedRecord | None = None
 
+    def _with_reconciliation(self, table: QTableView) -> QSplitter:
+        """The merged list on top, where the GP and hospital lists differ below it."""
+        self.reconciliation = ReconciliationView()
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="medicationsPage")
+        splitter.addWidget(table)
+        splitter.addWidget(self.reconciliation)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        return splitter
+
     def _fit_current(self) -> None:
         view = self.sections.currentWidget()
+        if isinstance(view, QSplitter):
+            view = view.widget(0)
         if isinstance(view, QTableView) and view in self._unfitted:
             self._unfitted.discard(view)
             fit_view(view)
@@ -197,6 +212,7 @@ class PatientView(QWidget):
         self.banner.set_record(record)
         self.strip.set_record(record)
         self.summary.set_record(record)
+        self.reconciliation.set_record(record)
         for name, model in self.models.items():
             model.set_items(record.sections.get(name, ()))
         self._unfitted = set(self.views.values())
