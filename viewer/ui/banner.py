@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -78,11 +79,16 @@ class PatientBanner(QFrame):
         outer.setContentsMargins(12, 8, 12, 8)
         outer.setSpacing(4)
 
-        top = QHBoxLayout()
+        # Name, then the identity fields, then the allergy state. On a narrow screen or with a large
+        # system font the fields move under the name (`_reflow`) rather than pushing the window wider
+        # than the screen: nothing of the identity is ever cut off.
+        self.top = QGridLayout()
+        self.top.setHorizontalSpacing(16)
         self.name = QLabel(NOT_KNOWN, objectName="bannerName")
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        top.addWidget(self.name)
-        top.addSpacing(16)
+        self.details = QWidget(objectName="bannerDetails")
+        row = QHBoxLayout(self.details)
+        row.setContentsMargins(0, 0, 0, 0)
         self.fields: dict[str, QLabel] = {}
         self.captions: dict[str, QLabel] = {}
         for label in ("Born", "Died", "Gender", "NHS number"):
@@ -92,23 +98,33 @@ class PatientBanner(QFrame):
             value.setAccessibleName(label)
             self.fields[label] = value
             self.captions[label] = caption
-            top.addWidget(caption)
-            top.addWidget(value)
-            top.addSpacing(12)
+            row.addWidget(caption)
+            row.addWidget(value)
+            row.addSpacing(12)
         self.copy_button = QToolButton(text="Copy", objectName="copyNhs")
         self.copy_button.setAccessibleName("Copy NHS number")
         self.copy_button.setToolTip("Copy the NHS number (digits only)")
         self.copy_button.clicked.connect(self.copy_nhs_number)
-        top.addWidget(self.copy_button)
-        top.addStretch(1)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        self.state = QWidget(objectName="bannerState")
+        state_row = QHBoxLayout(self.state)
+        state_row.setContentsMargins(0, 0, 0, 0)
         self.allergy = QLabel(AllergyState.UNAVAILABLE.value, objectName="allergyState")
         self.allergy.setAccessibleName("Allergy state")
-        top.addWidget(self.allergy)
+        state_row.addWidget(self.allergy)
         self.more = QToolButton(text="More", objectName="bannerMore", checkable=True)
         self.more.setAccessibleName("Show address, phone and GP practice")
         self.more.toggled.connect(self._toggle_second_zone)
-        top.addWidget(self.more)
-        outer.addLayout(top)
+        state_row.addWidget(self.more)
+        self.top.addWidget(self.name, 0, 0)
+        self.top.addWidget(self.details, 0, 1)
+        self.top.setColumnStretch(2, 1)
+        self.top.addWidget(self.state, 0, 3)
+        self.two_rows = False
+        outer.addLayout(self.top)
+        # The banner takes the width it is given (its one-row width is no minimum), then reflows.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.alert = QLabel("", objectName="bannerAlert")
         self.alert.setWordWrap(True)
@@ -130,6 +146,30 @@ class PatientBanner(QFrame):
         self.second.hide()
         outer.addWidget(self.second)
         self._set_deceased(False)
+
+    def _one_row_width(self) -> int:
+        margins = self.layout().contentsMargins()
+        spacing = self.top.horizontalSpacing()
+        parts = (self.name, self.details, self.state)
+        return sum(w.sizeHint().width() for w in parts) + 3 * spacing + margins.left() + margins.right()
+
+    def _reflow(self) -> None:
+        two_rows = self.width() < self._one_row_width()
+        if two_rows == self.two_rows:
+            return
+        self.two_rows = two_rows
+        self.top.removeWidget(self.details)
+        self.top.removeWidget(self.state)
+        if two_rows:
+            self.top.addWidget(self.state, 0, 3)
+            self.top.addWidget(self.details, 1, 0, 1, 4)
+        else:
+            self.top.addWidget(self.details, 0, 1)
+            self.top.addWidget(self.state, 0, 3)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._reflow()
 
     def _toggle_second_zone(self, shown: bool) -> None:
         self.second.setVisible(shown)
@@ -166,6 +206,7 @@ class PatientBanner(QFrame):
             self.second_fields["Address"].setText(address or NOT_KNOWN)
             self.second_fields["Phone"].setText(phone)
             self.second_fields["Registered GP practice"].setText(practice or NOT_KNOWN)
+        self._reflow()
         state = record.allergy_state
         self.allergy.setText(state.value)
         self.allergy.setProperty("state", state.name.lower())

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
+    QTabBar,
     QTabWidget,
     QToolTip,
     QVBoxLayout,
@@ -29,6 +30,7 @@ from viewer.auth.session_policy import Clock, SessionPolicy, utc_now
 from viewer.domain.nhs_number import format_nhs_number
 from viewer.domain.provenance import SourceKind
 from viewer.services.relationship import NeedsEmergencyAccess
+from viewer.ui.eliding_label import ElidingLabel
 from viewer.ui.emergency_dialog import EmergencyAccessDialog
 from viewer.ui.idle import IdleWatcher
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
@@ -144,12 +146,12 @@ class MainWindow(QMainWindow):
         for nhs, label in self.workspace.demo_patients:
             self.demo_patients.addItem(f"{format_nhs_number(nhs)}  {label}", nhs)
         self.demo_patients.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.demo_patients.setMinimumContentsLength(28)
+        self.demo_patients.setMinimumContentsLength(18)
         self.demo_patients.activated.connect(self._open_demo_patient)
         self.demo_patients.setVisible(bool(self.workspace.demo_patients))
         row.addWidget(self.demo_patients)
         row.addStretch(1)
-        self.user_label = QLabel("", objectName="userLabel")
+        self.user_label = ElidingLabel("", objectName="userLabel")
         self.user_label.setAccessibleName("Signed-in clinician and role")
         row.addWidget(self.user_label)
         self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
@@ -343,6 +345,9 @@ class MainWindow(QMainWindow):
         view = PatientView(nhs_number)
         view.sections.currentChanged.connect(lambda i, v=view: self._section_viewed(v, i))
         index = self.tabs.addTab(view, format_nhs_number(nhs_number))
+        close = self.tabs.tabBar().tabButton(index, QTabBar.ButtonPosition.RightSide)
+        if close is not None:
+            close.setAccessibleName(f"Close the record of NHS number {format_nhs_number(nhs_number)}")
         self.tabs.setCurrentIndex(index)
         self.statusBar().showMessage("Opening record…")
 

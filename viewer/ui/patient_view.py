@@ -21,6 +21,7 @@ from viewer.domain.provenance import SourceKind
 from viewer.record.combined import CombinedRecord
 from viewer.record.status import SourceState
 from viewer.ui.banner import PatientBanner
+from viewer.ui.eliding_label import ElidingLabel
 from viewer.ui.models import (
     AllergyTableModel,
     DocumentTableModel,
@@ -74,6 +75,7 @@ def _table(model: DomainTableModel, name: str) -> QTableView:
     proxy.setSourceModel(model)
     view = QTableView(objectName=name.replace(" ", "") + "Table")
     view.setAccessibleName(name)
+    view.horizontalHeader().setAccessibleName(f"{name} columns: click to sort")
     view.setModel(proxy)
     view.setSortingEnabled(True)
     view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # keep the record's order until a header is clicked
@@ -106,7 +108,10 @@ class SourceStrip(QWidget):
         layout.setContentsMargins(12, 2, 12, 2)
         self.labels: dict[SourceKind, QLabel] = {}
         for source in (SourceKind.PDS, SourceKind.GP, SourceKind.HOSPITAL):
-            label = QLabel(f"{source.label}: waiting", objectName="sourceStatus")
+            # whole when there is room; on a narrow screen the end of a long reason gives way (the whole
+            # text is in the tooltip and in Record warnings) rather than the window growing off screen
+            label = ElidingLabel(f"{source.label}: waiting", objectName="sourceStatus",
+                                 mode=Qt.TextElideMode.ElideRight)
             label.setAccessibleName(f"{source.label} status")
             self.labels[source] = label
             layout.addWidget(label)

@@ -22,6 +22,7 @@ class ReconciliationView(QWidget):
         self.tree = QTreeWidget(objectName="reconciliationTree")
         self.tree.setAccessibleName("Medicines reconciliation: differences between the GP and hospital lists")
         self.tree.setHeaderLabels(["Medicine", "Dose", "Source", "What differs"])
+        self.tree.header().setAccessibleName("Reconciliation columns")
         self.tree.setWordWrap(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -51,6 +51,7 @@ class ShortcutsDialog(QDialog):
             self.table.setItem(row, 0, QTableWidgetItem(keys))
             self.table.setItem(row, 1, QTableWidgetItem(text))
         header = self.table.horizontalHeader()
+        header.setAccessibleName("Shortcut columns")
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table)
