@@ -33,6 +33,7 @@ class LaunchOptions:
     demo_user: str | None = None  # sandbox: sign in unattended as this demo clinician
     patient: str | None = None  # open this patient after sign-in
     screenshot: Path | None = None  # save the window as PNG once the record has loaded, then quit
+    exit_when_shown: bool = False  # quit once the window is on screen (start-up benchmark, smoke check)
     qt_args: Sequence[str] = ()
 
 
@@ -99,7 +100,8 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     app = QApplication.instance() or QApplication(["wardview", *options.qt_args])
     app.setApplicationName("Wardview")
     instance_name = server_name(options.sandbox)
-    if options.screenshot is None and hand_over(instance_name, options.patient):
+    scripted = options.screenshot is not None or options.exit_when_shown
+    if not scripted and hand_over(instance_name, options.patient):
         log.info("Handed over to the viewer already running in this session")
         return 0
     sandbox = None
@@ -150,7 +152,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
 
     window.on_session_event = audit_session_event
     single = SingleInstance(instance_name, app)
-    if options.screenshot is None and single.listen():  # a scripted screenshot run never takes the name
+    if not scripted and single.listen():  # a scripted run never takes the name
         single.patient_requested.connect(window.handover)
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
     if store_problem:
@@ -166,6 +168,13 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         window.open_after_sign_in(options.patient)
     if options.screenshot:
         window.screenshot_when_loaded(options.screenshot, quit_after=True)
+    if options.exit_when_shown:
+        def shown() -> None:
+            log.info("Window shown")
+            print("wardview: window shown", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
     try:
         return app.exec()
     finally:

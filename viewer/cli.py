@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo-user", metavar="USERNAME",
                         help="sandbox: sign in unattended as this demo clinician")
     parser.add_argument("--patient", metavar="NHS_NUMBER", help="open this patient after sign-in")
+    parser.add_argument("--exit-when-shown", action="store_true",
+                        help="quit as soon as the window is on screen (start-up checks and benchmarks)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="save the window as a PNG once the record has loaded, then quit")
     sub = parser.add_subparsers(dest="command")
@@ -145,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_user=args.demo_user,
         patient=normalise(args.patient) if args.patient else None,
         screenshot=args.screenshot,
+        exit_when_shown=args.exit_when_shown,
         qt_args=qt_args,
     )
     try:
