@@ -9,8 +9,9 @@ holds patients only by NHS number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from viewer.domain.nhs_number import format_nhs_number
@@ -27,6 +28,25 @@ FUZZY_SETS = (
 )
 MAX_NAME = 35  # PDS rejects longer names
 RESTRICTED_TEXT = "Restricted"  # what a restricted patient's withheld fields read
+
+
+_BIRTH_FORMATS = ("%d-%m-%Y", "%d-%b-%Y", "%Y-%m-%d", "%d%m%Y")
+_DATE_SEPARATORS = re.compile(r"[\s/.]+")
+
+
+def parse_birth_date(text: str) -> date | None:
+    """`14-07-1945`, `14/07/1945`, `14.07.1945`, `14-Jul-1945`, `1945-07-14` or `14071945`; None when
+    empty. InvalidCriteria, with an example, for anything else: a guessed date would find the wrong
+    patient."""
+    cleaned = _DATE_SEPARATORS.sub("-", text.strip()).strip("-")
+    if not cleaned:
+        return None
+    for fmt in _BIRTH_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    raise InvalidCriteria("Enter the date of birth as day-month-year, for example 14-07-1945.")
 
 
 class PatientSearchPort(Protocol):
@@ -153,4 +173,5 @@ __all__ = [
     "PatientSearchPort",
     "SearchCriteria",
     "match_row",
+    "parse_birth_date",
 ]

@@ -18,7 +18,7 @@ from viewer.domain.dates import PartialDate
 from viewer.domain.patient import HumanName, Patient
 from viewer.domain.provenance import Provenance, SourceKind
 from viewer.services.audit import Audit
-from viewer.services.search import InvalidCriteria, SearchCriteria, match_row
+from viewer.services.search import InvalidCriteria, SearchCriteria, match_row, parse_birth_date
 from viewer.services.workspace import NoSuitableRole, Workspace
 from viewer.sources.errors import SourceUnavailable, TooManyMatches
 from viewer.sources.pds import PdsMatch
@@ -198,3 +198,16 @@ def test_without_a_pds_client_the_search_fails_plainly(workspace):
     with pytest.raises(SourceUnavailable, match="not set up"):
         run(ws.search_patients(FAMILY_DOB, session()))
     assert audit.entries[-1].outcome is AuditOutcome.FAILED
+
+
+@pytest.mark.parametrize("text", ["14-07-1945", "14/07/1945", "14.07.1945", " 14 07 1945 ", "14-Jul-1945",
+                                  "1945-07-14", "14071945"])
+def test_birth_dates_as_clinicians_type_them(text):
+    assert parse_birth_date(text) == date(1945, 7, 14)
+
+
+@pytest.mark.parametrize("text", ["31-02-1945", "1945", "yesterday", "07-14-1945"])
+def test_a_birth_date_that_cannot_be_read_is_refused_with_an_example(text):
+    with pytest.raises(InvalidCriteria, match="for example 14-07-1945"):
+        parse_birth_date(text)
+    assert parse_birth_date("  ") is None
