@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from viewer.record.export import SCHEMA_VERSION
 from viewer.record.export_file import EXPORT_FORMAT, write_record_json
 from viewer.record.print_html import PrintedBy, page_header, record_html
+from viewer.ui.lock_screen import spoken_name
 from viewer.ui.patient_view import PatientView
 from viewer.ui.record_print import paint_record
 from viewer.ui.search_dialog import PatientSearchDialog
@@ -124,7 +125,7 @@ class RecordActions(QObject):
     def _printed_by(self) -> PrintedBy:
         session = self.window.session
         role = getattr(session, "selected_role", None)
-        return PrintedBy(clinician=getattr(session, "display_name", "Not Known"),
+        return PrintedBy(clinician=spoken_name(session) or "Not Known",
                          role=getattr(role, "role_name", "no role"), at=datetime.now(UTC))
 
     def print_record(self, printer: QPrinter | None = None) -> int:
