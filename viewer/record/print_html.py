@@ -103,14 +103,18 @@ def _gaps(record: CombinedRecord) -> list[str]:
     return lines
 
 
-def record_html(record: CombinedRecord, by: PrintedBy) -> str:
-    """The body of the printout (the page header is painted separately on every page)."""
+def record_html(record: CombinedRecord) -> str:
+    """The body of the printout; the page header (who printed it, and when) is painted on every page."""
     patient = record.patient
-    parts = [f"<h1>{_e(patient_line(patient))}</h1>"]
-    if patient is not None and patient.deceased:
-        died = patient.deceased_date.display() if patient.deceased_date is not None else "date not known"
-        parts.append(f"<p><b>Died {_e(died)}</b></p>")
-    parts.append(f"<p>{_e(printed_line(by))}</p>")
+    parts = [f"<h1>{_e(patient.name.banner() if patient is not None else 'Patient Not Known')}</h1>"]
+    if patient is not None:
+        born = patient.birth_date.display() if patient.birth_date is not None else "Not Known"
+        gender = (patient.gender or "Not Known").capitalize()
+        parts.append(f"<p>Born <b>{_e(born)}</b> &nbsp; Gender <b>{_e(gender)}</b> &nbsp; "
+                     f"NHS number <b>{_e(format_nhs_number(patient.nhs_number))}</b></p>")
+        if patient.deceased:
+            died = patient.deceased_date.display() if patient.deceased_date is not None else "date not known"
+            parts.append(f"<p><b>Died {_e(died)}</b></p>")
     parts.append("<p>" + " | ".join(_e(s.text()) for s in record.statuses.values()) + "</p>")
     parts.append(f"<p><b>{_e(record.allergy_state.value)}</b></p>")
     gaps = _gaps(record)

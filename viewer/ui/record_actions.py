@@ -144,7 +144,7 @@ class RecordActions(QObject):
         by = self._printed_by()
         kind = "pdf" if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat else "printer"
         try:
-            pages = paint_record(printer, page_header(record, by), record_html(record, by))
+            pages = paint_record(printer, page_header(record, by), record_html(record))
         except Exception as exc:
             log.warning("Printing failed (%s)", type(exc).__name__)
             self.window._audit("print", patient=view.nhs_number, outcome="failed",

@@ -149,7 +149,7 @@ class PatientSearchDialog(QDialog):
         layout.addWidget(buttons)
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self.open_button.setEnabled(self.table.selectionModel().hasSelection()))
-        self.setMinimumSize(self.fontMetrics().horizontalAdvance("M") * 60,
+        self.setMinimumSize(self.fontMetrics().horizontalAdvance("M") * 72,
                             self.fontMetrics().lineSpacing() * 30)
 
     def _field(self, name: str, accessible: str, placeholder: str) -> QLineEdit:

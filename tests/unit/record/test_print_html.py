@@ -34,16 +34,16 @@ class Elements(HTMLParser):
 
 
 def test_markup_in_fhir_values_is_printed_as_text():
-    parsed = Elements(record_html(hostile_record(), BY))
+    parsed = Elements(record_html(hostile_record()))
     assert "script" not in parsed.tags and "img" not in parsed.tags and "onerror" not in parsed.attrs
     text = "".join(parsed.text)
     assert SCRIPT_DRUG in text and IMG_ALLERGY in text
     assert "1 <tablet> three times a day" in text
-    assert "O'BRIEN <B>, Siân (Ms)" in text
+    assert "O'BRIEN <B>, Siân (Ms)" in text and "NHS number 999 000 0018" in text
 
 
 def test_each_item_names_its_record_and_organisation():
-    text = "".join(Elements(record_html(hostile_record(), BY)).text)
+    text = "".join(Elements(record_html(hostile_record())).text)
     assert f"{SCRIPT_DRUG}1 <tablet> three times a dayGP - Test Surgery (Y90001)" in text
     assert "Paracetamol 500mg tablets1g QDSHospital - Wardview Sandbox Hospital (RWV99)" in text
 
@@ -60,13 +60,13 @@ def test_a_missing_source_is_said_before_the_sections():
     record = hostile_record()
     failed = SourceStatus(SourceKind.GP, SourceState.FAILED, reason="did not answer in time")
     record = replace(record, statuses={**record.statuses, SourceKind.GP: failed})
-    html = record_html(record, BY)
+    html = record_html(record)
     assert html.index("Not complete") < html.index("GP: failed - did not answer in time", html.index("<ul>"))
     assert html.index("<ul>") < html.index("Allergies and adverse reactions")
 
 
 def test_empty_sections_say_so_rather_than_vanish():
-    text = "".join(Elements(record_html(hostile_record(), BY)).text)
+    text = "".join(Elements(record_html(hostile_record())).text)
     assert "Immunisations (0)None recorded in the records that answered." in text
 
 
