@@ -13,7 +13,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from tests.support.sample_record import IMG_ALLERGY, SCRIPT_DRUG, hostile_record
 from tests.support.sandbox_wiring import patient_number
-from tests.support.window import loaded, sign_in
+from tests.support.window import export_to, loaded, print_to_pdf, sign_in
 from viewer.record.export import SCHEMA_ID
 from viewer.ui.patient_view import PatientView
 
@@ -67,7 +67,7 @@ def test_every_page_carries_patient_printer_and_warning(qtbot, audited, sandbox,
     assert actions.export_action.shortcut().toString() == "Ctrl+Shift+E"
 
     pdf = tmp_path / "record.pdf"
-    pages = actions.print_record(pdf_printer(pdf))
+    pages = print_to_pdf(qtbot, window, pdf)
     assert pages >= 2
     texts = pdf_pages(pdf)
     assert len(texts) == pages
@@ -91,7 +91,7 @@ def test_markup_in_a_drug_name_prints_as_text(qtbot, audited, tmp_path):
     sign_in(qtbot, window)
     show_record(window, hostile_record())
     pdf = tmp_path / "hostile.pdf"
-    assert window.record_actions.print_record(pdf_printer(pdf)) == 1
+    assert print_to_pdf(qtbot, window, pdf) == 1
     text = "".join("".join(pdf_pages(pdf)).split())  # cells wrap: compare without white space
     for value in (SCRIPT_DRUG, IMG_ALLERGY, "O'BRIEN <B>, Siân (Ms)", "1 <tablet> three times a day"):
         assert "".join(value.split()) in text
@@ -102,7 +102,7 @@ def test_export_writes_the_inspect_json_and_audits_its_type(qtbot, audited, tmp_
     sign_in(qtbot, window)
     record = hostile_record()
     show_record(window, record)
-    path = window.record_actions.export_record(tmp_path / "out.json")
+    path = export_to(qtbot, window, tmp_path / "out.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["schema"] == SCHEMA_ID and data["sections"]["medications"][0]["label"] == SCRIPT_DRUG
     entry = window.workspace.audit._log.last(1)[0]
@@ -116,7 +116,7 @@ def test_an_export_that_cannot_be_written_is_said_and_audited_as_failed(qtbot, a
     window = audited
     sign_in(qtbot, window)
     show_record(window, hostile_record())
-    assert window.record_actions.export_record(tmp_path / "missing-folder" / "out.json") is None
+    assert export_to(qtbot, window, tmp_path / "missing-folder" / "out.json") is None
     assert window.statusBar().currentMessage().startswith("The record was not exported: ")
     entry = window.workspace.audit._log.last(1)[0]
     assert (entry.action.value, entry.outcome.value) == ("export", "failed")
@@ -131,8 +131,8 @@ def test_print_and_export_are_disabled_while_locked_and_without_a_record(qtbot, 
     assert actions.print_action.isEnabled()
     window.lock_now()
     assert not actions.print_action.isEnabled() and not actions.export_action.isEnabled()
-    assert actions.print_record(pdf_printer(tmp_path / "locked.pdf")) == 0
-    assert actions.export_record(tmp_path / "locked.json") is None
+    assert not actions.print_record(pdf_printer(tmp_path / "locked.pdf"))
+    assert not actions.export_record(tmp_path / "locked.json")
     assert not (tmp_path / "locked.pdf").exists() and not (tmp_path / "locked.json").exists()
     window.unlock_as("dr.morgan")
     qtbot.waitUntil(lambda: not window.locked, timeout=20000)

@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PySide6.QtPrintSupport import QPrinter
 
 from tests.support.sandbox_wiring import patient_number
-from tests.support.window import loaded, sign_in
+from tests.support.window import loaded, print_to_pdf, sign_in
 from viewer.ui.role_picker import RolePickerDialog
 
 
@@ -100,10 +99,7 @@ def test_first_printed_page(qtbot, window, sandbox, shots, tmp_path):
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     sign_in(qtbot, window)
     open_inpatient(qtbot, window, sandbox)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    assert window.record_actions.print_record(printer) >= 1
+    assert print_to_pdf(qtbot, window, tmp_path / "printed.pdf") >= 1
     subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "80", "-png", "-singlefile",
                     str(tmp_path / "printed.pdf"), str(shots / "printed_page_1")], check=True)
     assert (shots / "printed_page_1.png").stat().st_size > 0

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrinter
 
 from tests.support.sandbox_wiring import patient_number
-from tests.support.window import loaded, sign_in
+from tests.support.window import export_to, loaded, print_to_pdf, sign_in
 from viewer.cli import main
 from viewer.store.audit_log import AuditLog
 from viewer.store.database import Store
@@ -70,12 +69,9 @@ def test_a_session_is_audited_exactly(qtbot, window, sandbox, tmp_path, capsys):
     search.reject()
 
     # print (to a PDF file) and export the record on screen (the emergency one)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    pages = window.record_actions.print_record(printer)
+    pages = print_to_pdf(qtbot, window, tmp_path / "printed.pdf")
     assert pages >= 1
-    assert window.record_actions.export_record(tmp_path / "exported.json") == tmp_path / "exported.json"
+    assert export_to(qtbot, window, tmp_path / "exported.json") == tmp_path / "exported.json"
 
     window.sign_out_button.click()
     assert window.session is None and window.tabs.count() == 0
