@@ -270,12 +270,13 @@ class Workspace:
                     detail={**detail, "matches": len(rows), "results": [r.nhs_number for r in rows]})
         return rows
 
-    def _require_role(self, session: ClinicianSession, refused: AuditAction, **fields: Any) -> None:
+    def _require_role(self, session: ClinicianSession, refused: AuditAction, *, patient: str | None = None,
+                      detail: dict[str, Any] | None = None) -> None:
         """Audit `refused` and raise NoSuitableRole when this clinician may not see patients at all."""
         reason = self.blocked_reason(session)
         if reason is not None:
-            detail = {**fields.pop("detail", {}), "reason": "role"}
-            self._audit(refused, session=session, outcome=AuditOutcome.REFUSED, detail=detail, **fields)
+            self._audit(refused, session=session, outcome=AuditOutcome.REFUSED, patient=patient,
+                        detail={**(detail or {}), "reason": "role"})
             raise NoSuitableRole(reason)
 
     def _prepare(self, nhs_number: str, session: ClinicianSession) -> tuple[str, RequestContext]:
