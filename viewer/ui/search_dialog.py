@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from viewer.services.search import GENDERS, InvalidCriteria, MatchRow, SearchCriteria, parse_birth_date
 
 Index = QModelIndex | QPersistentModelIndex
+_EMPTY = QModelIndex()  # the default parent, as in viewer.ui.models
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("Name", "name"), ("Born", "born"), ("Gender", "gender"), ("NHS number", "nhs_display"),
     ("Postcode", "postcode"), ("GP practice", "gp_practice"),
@@ -54,10 +55,10 @@ class SearchResultsModel(QAbstractTableModel):
     def row_at(self, row: int) -> MatchRow:
         return self._rows[row]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+    def rowCount(self, parent: Index = _EMPTY) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = _EMPTY) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
