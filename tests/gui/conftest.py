@@ -17,21 +17,27 @@ from viewer.ui.theme import apply_theme
 
 @pytest.fixture
 def window_factory(qtbot, sandbox) -> Iterator[Callable[..., MainWindow]]:
-    """`window_factory(emergency_reason=..., **MainWindow keyword arguments)` -> a shown, themed window.
+    """`window_factory(emergency_reason=..., audit_store=..., **MainWindow keyword arguments)` -> a shown,
+    themed window.
 
     By default every open carries a declared reason (tests about what a record shows); pass
-    `emergency_reason=None` for the bare workspace with the care-relationship check in force."""
+    `emergency_reason=None` for the bare workspace with the care-relationship check in force, and
+    `audit_store="name.db"` for the real audit in an encrypted store (set XDG_DATA_HOME first)."""
     built: list[tuple[MainWindow, AsyncRunner, Any]] = []
 
-    def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, **kwargs: Any) -> MainWindow:
+    def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, audit_store: str | None = None,
+              **kwargs: Any) -> MainWindow:
         runner = AsyncRunner()
 
         async def wire() -> Any:
-            return make_workspace(sandbox, emergency_reason=emergency_reason)
+            return make_workspace(sandbox, emergency_reason=emergency_reason, audit_store=audit_store)
 
         workspace, http = runner.run_blocking(wire())
         apply_theme(QApplication.instance(), Settings())
         win = MainWindow(workspace, runner, **kwargs)
+        if audit_store is not None:  # lock and unlock reach the audit as `wardview` wires them (viewer.app)
+            win.on_session_event = lambda event: (
+                workspace.record_event(event, win.session) if event in ("lock", "unlock") else None)
         qtbot.addWidget(win)
         win.resize(1366, 768)
         win.show()

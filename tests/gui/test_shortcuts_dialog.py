@@ -17,7 +17,8 @@ def test_f1_lists_every_shortcut_of_the_window(qtbot, window_factory, tmp_path: 
     qtbot.waitUntil(lambda: bool(window.findChildren(ShortcutsDialog)), timeout=5000)
     dialog = window.findChildren(ShortcutsDialog)[0]
     rows = dict(dialog.rows())
-    assert rows["Ctrl+F"] == "Find patient"
+    assert rows["Ctrl+F"] == "Find patient…"
+    assert rows["Ctrl+P"] == "Print record…" and rows["Ctrl+Shift+E"] == "Export record…"
     assert rows["Ctrl+W"] == "Close patient"
     assert rows["Ctrl+L"] == "Lock now"
     assert rows["F1"] == "Keyboard shortcuts"

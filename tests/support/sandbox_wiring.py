@@ -6,7 +6,7 @@ from typing import Any
 
 from viewer.app import demo_lists, sandbox_browser
 from viewer.config import Settings
-from viewer.services.compose import build_workspace, http_client_for
+from viewer.services.compose import build_workspace, http_client_for, open_audit
 from viewer.services.workspace import Workspace
 
 # Most sandbox tests are about what a record shows, not who may open it, and only one demo patient is in
@@ -43,18 +43,35 @@ class DeclaredEmergency:
         )
 
 
-def make_workspace(sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON) -> tuple[Any, Any]:
+def make_workspace(
+    sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON, audit_store: str | None = None
+) -> tuple[Any, Any]:
     """Must be called on the event loop that will use it (the http client belongs to that loop).
 
     `emergency_reason=None` gives the bare Workspace, with the legitimate-relationship check in force.
+    `audit_store` names the encrypted store (under XDG_DATA_HOME) the real audit writes to, as the app does;
+    without it nothing is audited.
     """
     settings = sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
+    audit = None
+    if audit_store is not None:
+        holder: dict[str, Any] = {}
+
+        def token() -> str | None:
+            session = getattr(holder.get("workspace"), "current_session", None)
+            return session.tokens.access_token if session is not None else None
+
+        audit, _sender, problem = open_audit(settings, http, store_file=audit_store, token=token)
+        if problem is not None:
+            raise RuntimeError(problem)
     workspace = build_workspace(
         settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
-        demo_users=users, demo_patients=patients,
+        demo_users=users, demo_patients=patients, audit=audit,
     )
+    if audit_store is not None:
+        holder["workspace"] = workspace
     if emergency_reason is None:
         return workspace, http
     return DeclaredEmergency(workspace, emergency_reason), http

@@ -37,3 +37,22 @@ def sign_in(qtbot: Any, win: Any, username: str = "dr.morgan") -> None:
     qtbot.waitUntil(lambda: win.session is not None, timeout=20000)
     assert win.stack.currentIndex() == 1
     assert "Clinical Practitioner" in win.user_label.text()
+
+
+def print_to_pdf(qtbot: Any, win: Any, path: Any) -> int:
+    """Print the record on screen to a PDF file (never a real printer); the pages printed, 0 on failure."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    with qtbot.waitSignal(win.record_actions.printed, timeout=60000) as blocker:
+        assert win.record_actions.print_record(printer), "nothing to print"
+    return blocker.args[0]
+
+
+def export_to(qtbot: Any, win: Any, path: Any) -> Any:
+    """Export the record on screen to `path`, bypassing the file dialog; the file, or None on failure."""
+    with qtbot.waitSignal(win.record_actions.exported, timeout=60000) as blocker:
+        assert win.record_actions.export_record(path), "nothing to export"
+    return blocker.args[0]

@@ -272,8 +272,9 @@ def _result_text(item: Any) -> str | None:
     return f"{comparator}{value}" + (f" {unit}" if unit else "")
 
 
-def _item_lines(section: str, merged: MergedItem) -> Iterable[str]:
-    item = merged.item
+def item_details(section: str, item: Any) -> list[str]:
+    """The few fields worth reading on an item's line (status, dose, dates...), as text; shared by the text
+    output and the printed record so both say the same."""
     fields = [
         t for t in (
             _result_text(item) if n == "_result" else _labelled(n, getattr(item, n, None))
@@ -282,6 +283,12 @@ def _item_lines(section: str, merged: MergedItem) -> Iterable[str]:
     ]
     if getattr(item, "no_known_allergies", False):
         fields.insert(0, "no known allergies")
+    return fields
+
+
+def _item_lines(section: str, merged: MergedItem) -> Iterable[str]:
+    item = merged.item
+    fields = item_details(section, item)
     detail = f" [{'; '.join(fields)}]" if fields else ""
     yield f"  - {item_label(item)}{detail} ({_sources_of(merged)})"
     for conflict in merged.conflicts:

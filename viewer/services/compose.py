@@ -143,6 +143,7 @@ def build_workspace(
         org_name=settings.org_name,
         relationship=build_relationship_check(settings, http),
         audit=audit,
+        patient_search=PdsClient(http, settings.pds_url, timeout=settings.pds_timeout_seconds),
         sandbox=sandbox,
         demo_users=demo_users,
         demo_patients=demo_patients,

@@ -28,7 +28,9 @@ from viewer.services.relationship import (
     RelationshipCheck,
     access_event,
 )
+from viewer.services.search import InvalidCriteria, MatchRow, PatientSearchPort, SearchCriteria, match_row
 from viewer.sources.context import RequestContext
+from viewer.sources.errors import SourceUnavailable, TooManyMatches
 from viewer.store.audit_log import AuditAction, AuditOutcome
 from viewer.store.errors import KeyringUnavailable
 
@@ -90,6 +92,7 @@ class Workspace:
         audit: Audit | None = None,
         refresh_tokens: RefreshTokenStore | None = None,
         journal: SessionJournalPort | None = None,
+        patient_search: PatientSearchPort | None = None,
     ):
         self._oidc = oidc
         self._browser_for = browser_for
@@ -107,6 +110,7 @@ class Workspace:
         self._refresh_tokens = refresh_tokens or RefreshTokenStore()
         self.keyring_problem: str | None = None
         self._journal = journal
+        self._patient_search = patient_search
 
     async def sign_in(self, username: str | None) -> ClinicianSession:
         """Sign in through the browser (or the sandbox's stand-in for a chosen demo clinician); every
@@ -295,14 +299,51 @@ class Workspace:
         except Exception as exc:
             log.warning("The session journal could not be updated (%s)", type(exc).__name__)
 
-    def _prepare(self, nhs_number: str, session: ClinicianSession) -> tuple[str, RequestContext]:
-        """Refusals that need no network come first, so an invalid number is never sent anywhere."""
+    async def search_patients(self, criteria: SearchCriteria, session: ClinicianSession) -> list[MatchRow]:
+        """PDS demographic search, best match first; every attempt is audited as `search` with the kind of
+        criteria (never their values) and the NHS numbers shown, the way record opens keep the patient.
+
+        Raises NoSuitableRole (the same rule as opening a record), InvalidCriteria (nothing sent),
+        TooManyMatches (ask for more detail) or the PDS client's SourceError.
+        """
+        detail: dict[str, Any] = {"criteria": criteria.kind()}
+        self._require_role(session, AuditAction.SEARCH, detail=detail)
+        problem = criteria.problem()
+        if problem is not None:
+            self._audit(AuditAction.SEARCH, session=session, outcome=AuditOutcome.REFUSED,
+                        detail={**detail, "reason": "criteria"})
+            raise InvalidCriteria(problem)
+        try:
+            if self._patient_search is None:
+                raise SourceUnavailable("Patient search is not set up on this PC.")
+            ctx = session.request_context(self._org_ods)
+            matches = await self._patient_search.search(criteria.query(), ctx)
+        except TooManyMatches:
+            self._audit(AuditAction.SEARCH, session=session, outcome=AuditOutcome.REFUSED,
+                        detail={**detail, "reason": "too-many-matches"})
+            raise
+        except Exception as exc:
+            self._audit(AuditAction.SEARCH, session=session, outcome=AuditOutcome.FAILED,
+                        detail={**detail, "error": type(exc).__name__})
+            raise
+        rows = [match_row(m.patient) for m in matches]
+        self._audit(AuditAction.SEARCH, session=session,
+                    detail={**detail, "matches": len(rows), "results": [r.nhs_number for r in rows]})
+        return rows
+
+    def _require_role(self, session: ClinicianSession, refused: AuditAction, *, patient: str | None = None,
+                      detail: dict[str, Any] | None = None) -> None:
+        """Audit `refused` and raise NoSuitableRole when this clinician may not see patients at all."""
         reason = self.blocked_reason(session)
         if reason is not None:
-            self._audit(AuditAction.ACCESS_REFUSED, session=session, outcome=AuditOutcome.REFUSED,
-                        patient=normalise(nhs_number) if is_valid(nhs_number) else None,
-                        detail={"reason": "role"})
+            self._audit(refused, session=session, outcome=AuditOutcome.REFUSED, patient=patient,
+                        detail={**(detail or {}), "reason": "role"})
             raise NoSuitableRole(reason)
+
+    def _prepare(self, nhs_number: str, session: ClinicianSession) -> tuple[str, RequestContext]:
+        """Refusals that need no network come first, so an invalid number is never sent anywhere."""
+        self._require_role(session, AuditAction.ACCESS_REFUSED,
+                           patient=normalise(nhs_number) if is_valid(nhs_number) else None)
         number = normalise(nhs_number)
         if not is_valid(number):
             raise InvalidNhsNumber("This is not a valid NHS number (the check digit does not match).")

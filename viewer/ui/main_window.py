@@ -36,6 +36,7 @@ from viewer.ui.idle import IdleWatcher
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
 from viewer.ui.patient_view import PatientView
+from viewer.ui.record_actions import RecordActions
 from viewer.ui.reopen_dialog import ReopenPatientsDialog
 from viewer.ui.role_picker import RolePickerDialog
 from viewer.ui.runner import AsyncRunner
@@ -71,6 +72,7 @@ class WorkspacePort(Protocol):
     # optional, used when present: record_closed, left_open, forget_left_open, record_event
     def needs_refresh(self, session: Any, now: datetime | None = None) -> bool: ...
     async def refresh(self, session: Any) -> None: ...
+    async def search_patients(self, criteria: Any, session: Any) -> list[Any]: ...
 
 
 class MainWindow(QMainWindow):
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.sign_in_page)
         self.stack.addWidget(self._build_workspace())
         self._build_actions()
+        self.record_actions = RecordActions(self)
         self._build_lock(outer, session_policy or SessionPolicy(), clock, on_session_event)
         self._build_token_refresh()
         self.statusBar().showMessage("Not signed in")
@@ -130,7 +133,7 @@ class MainWindow(QMainWindow):
         bar = QWidget(objectName="findBar")
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 6, 8, 6)
-        row.addWidget(QLabel("Find patient", objectName="findLabel"))
+        row.addWidget(QLabel("NHS number", objectName="findLabel"))
         self.nhs_edit = NhsNumberEdit()
         self.nhs_edit.setMinimumWidth(self.nhs_edit.fontMetrics().horizontalAdvance("0") * 22)
         self.nhs_edit.returnPressed.connect(self.open_from_entry)
@@ -140,6 +143,10 @@ class MainWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_from_entry)
         self.nhs_edit.validity_changed.connect(self.open_button.setEnabled)
         row.addWidget(self.open_button)
+        self.find_button = QPushButton("Find patient…", objectName="findButton")
+        self.find_button.setAccessibleName("Find patient by name and date of birth")
+        self.find_button.setToolTip("Search by name, date of birth and postcode (Ctrl+F)")
+        row.addWidget(self.find_button)
         self.demo_patients = QComboBox(objectName="demoPatients")
         self.demo_patients.setAccessibleName("Demo patients")
         self.demo_patients.addItem("Demo patients…", "")
@@ -166,8 +173,6 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_actions(self) -> None:
-        find = QAction("Find patient", self, shortcut=QKeySequence("Ctrl+F"))
-        find.triggered.connect(lambda: (self.nhs_edit.setFocus(), self.nhs_edit.selectAll()))
         close = QAction("Close patient", self, shortcut=QKeySequence("Ctrl+W"))
         close.triggered.connect(lambda: self.close_tab(self.tabs.currentIndex()))
         following = QAction("Next patient", self, shortcut=QKeySequence("Ctrl+PgDown"))
@@ -176,7 +181,7 @@ class MainWindow(QMainWindow):
         previous.triggered.connect(lambda: self._step_tab(-1))
         keys = QAction("Keyboard shortcuts", self, shortcut=QKeySequence("F1"))
         keys.triggered.connect(self.show_shortcuts)
-        for action in (find, close, following, previous, keys):
+        for action in (close, following, previous, keys):
             self.addAction(action)
 
     def _step_tab(self, step: int) -> None:
@@ -355,6 +360,7 @@ class MainWindow(QMainWindow):
             if self.tabs.indexOf(view) < 0:
                 return  # the tab was closed meanwhile
             view.set_record(record)
+            self.record_actions.update()
             if record.patient is not None:
                 self.tabs.setTabText(self.tabs.indexOf(view), record.patient.name.banner())
 
@@ -577,6 +583,7 @@ class MainWindow(QMainWindow):
         for action, enabled in self._actions_before_lock.items():
             action.setEnabled(enabled)
         self._actions_before_lock = {}
+        self.record_actions.update()  # a record may have arrived behind the lock
 
     def _close_other_windows(self, *, keep: bool) -> None:
         """Dialogs are cancelled; other windows are hidden (`keep`, to come back on unlock) or closed."""
