@@ -1,0 +1,569 @@
+"""One result series drawn with QPainter: time axis, value axis with the unit, the reference range shaded.
+
+PySide6-Essentials has no QtCharts, and a chart of 3,000 results must not cost a widget per point, so this
+paints straight from the series: only the points inside the visible time window, each marker a cached
+pixmap, points that land on the same pixel drawn once. Nothing is told by colour alone: the source is a
+colour (GP / Hospital, colour-blind safe) and the legend names it; out of range is a triangle pointing the
+way the value is out; a comparator value (`<5`) is hollow with an arrow the way it is open; a date known
+only to the month or year carries a bar over that period. Keyboard: Left/Right move between points,
+Home/End go to the first/last, +/- zoom around the focused point, 0 shows the whole series.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFontMetrics,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from viewer.domain.dates import format_date
+from viewer.domain.provenance import SourceKind
+from viewer.record.trends import RangeStatus, TrendPoint, TrendSeries
+from viewer.ui.chart_axes import date_ticks, nice_range, value_label, value_ticks
+
+# Okabe-Ito colours: told apart with the common colour-vision deficiencies, and named in the legend.
+SOURCE_COLOURS = {
+    (SourceKind.GP,): QColor("#0072B2"),
+    (SourceKind.HOSPITAL,): QColor("#D55E00"),
+}
+BOTH_COLOUR = QColor("#CC79A7")
+BAND_COLOUR = QColor(0, 158, 115, 45)
+BAND_EDGE = QColor(0, 120, 90)
+MARKER = 4.5  # radius of a marker, px
+HIT = 10  # how close the pointer must be to a point for its tooltip, px
+MIN_SPAN = 2 * 86400.0  # the narrowest zoom, seconds
+
+
+class Shape(Enum):
+    CIRCLE = "in range or not classed"
+    UP = "above the reference range"
+    DOWN = "below the reference range"
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    colour: str
+    shape: Shape
+    comparator: str | None  # "<" (open downwards) / ">" (open upwards) / None
+
+
+def _colour(sources: tuple[SourceKind, ...]) -> QColor:
+    return SOURCE_COLOURS.get(sources, BOTH_COLOUR)
+
+
+def _style(point: TrendPoint) -> _Style:
+    status = point.status
+    shape = {RangeStatus.ABOVE: Shape.UP, RangeStatus.BELOW: Shape.DOWN}.get(status, Shape.CIRCLE)
+    comparator = point.comparator[0] if point.comparator else None
+    return _Style(_colour(point.sources).name(), shape, comparator)
+
+
+Run = tuple[int, int, float | None, float | None]
+
+
+def _band_runs(points: tuple[TrendPoint, ...], lo: int, hi: int) -> list[Run]:
+    """(first index, last index, low, high) of consecutive points sharing one reference range."""
+    runs: list[Run] = []
+    for i in range(lo, hi):
+        bounds = (points[i].range_low, points[i].range_high)
+        if runs and (runs[-1][2], runs[-1][3]) == bounds:
+            runs[-1] = (runs[-1][0], i, *bounds)
+        else:
+            runs.append((i, i, *bounds))
+    return runs
+
+
+class TrendChart(QWidget):
+    """Paints one TrendSeries.
+
+    Signals:
+        focused_changed(int): the index (in the series, oldest first) of the point with the keyboard
+            focus, -1 when there is none; the point's text is `point_text(index)`.
+    """
+
+    focused_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trendChart")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 180)
+        self.setAccessibleName("Trend chart")
+        self._series: TrendSeries | None = None
+        self._xs: list[float] = []
+        self._ys: list[float] = []
+        self._styles: list[_Style] = []
+        self._full: tuple[float, float] = (0.0, 1.0)
+        self._view: tuple[float, float] = (0.0, 1.0)
+        self._focus = -1
+        self._sprites: dict[tuple[_Style, bool, bool], QPixmap] = {}
+        self._screen: list[tuple[float, float, int]] = []  # (x, y, index) of the markers last painted
+
+    # ----- content ----------------------------------------------------------------------------------
+    @property
+    def series(self) -> TrendSeries | None:
+        return self._series
+
+    def set_series(self, series: TrendSeries | None) -> None:
+        """Show a series (None: an empty chart); the focus starts on the latest result."""
+        self._series = series
+        points = series.points if series else ()
+        self._xs = [p.at.timestamp() for p in points]
+        self._ys = [p.number for p in points]
+        self._styles = [_style(p) for p in points]
+        if points:
+            ends = [p.until.timestamp() for p in points if p.until is not None]
+            start, end = self._xs[0], max(self._xs[-1], *ends) if ends else self._xs[-1]
+            pad = max((end - start) * 0.03, 15 * 86400.0)
+            self._full = (start - pad, end + pad)
+        else:
+            self._full = (0.0, 1.0)
+        self._view = self._full
+        self._focus = len(points) - 1
+        if series is None:
+            self.setAccessibleName("Trend chart")
+            self.setAccessibleDescription("No results to chart.")
+        else:
+            self.setAccessibleName(f"Trend chart of {series.name}")
+            self.setAccessibleDescription(series.summary())
+        self.update()
+        self.focused_changed.emit(self._focus)
+
+    @property
+    def focused_index(self) -> int:
+        return self._focus
+
+    @property
+    def visible_span(self) -> tuple[float, float]:
+        """The time window shown, as POSIX seconds."""
+        return self._view
+
+    def point_text(self, index: int) -> str:
+        if self._series is None or not 0 <= index < len(self._series.points):
+            return ""
+        return self._series.points[index].describe()
+
+    def set_focused(self, index: int) -> None:
+        """Move the keyboard focus to a point, bring it into view and show its tooltip."""
+        if not self._xs:
+            return
+        index = max(0, min(index, len(self._xs) - 1))
+        x = self._xs[index]
+        start, end = self._view
+        if not start <= x <= end:
+            half = (end - start) / 2
+            self._set_view(x - half, x + half)
+        if index != self._focus:
+            self._focus = index
+            self.focused_changed.emit(index)
+        self.update()
+        if self.hasFocus() and self.isVisible():
+            where = self.mapToGlobal(self._to_screen(index).toPoint())
+            QToolTip.showText(where, self.point_text(index), self)
+
+    def visible_range(self) -> tuple[int, int]:
+        """Indices [first, last) of the points inside the time window."""
+        start, end = self._view
+        return bisect_left(self._xs, start), bisect_right(self._xs, end)
+
+    def zoom(self, factor: float, around: float | None = None) -> None:
+        """Narrow (factor < 1) or widen the time window around a time (the focused point by default)."""
+        start, end = self._view
+        if around is None:
+            around = self._xs[self._focus] if 0 <= self._focus < len(self._xs) else (start + end) / 2
+        span = max((end - start) * factor, MIN_SPAN)
+        left = (around - start) / (end - start) if end > start else 0.5
+        self._set_view(around - span * left, around + span * (1 - left))
+        self.update()
+
+    def reset_zoom(self) -> None:
+        self._view = self._full
+        self.update()
+
+    def _set_view(self, start: float, end: float) -> None:
+        full_start, full_end = self._full
+        span = min(end - start, full_end - full_start)
+        start = max(full_start, min(start, full_end - span))
+        self._view = (start, start + span)
+
+    # ----- geometry ---------------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        return QSize(900, 320)
+
+    def _layout(self) -> tuple[QRectF, list[tuple[float, str]], float, float, list[tuple[float, str]]]:
+        """The plot rectangle, value ticks (value, label), the value range, and the date ticks."""
+        fm = QFontMetrics(self.font())
+        line = fm.height()
+        lo, hi = self.visible_range()
+        values = self._ys[lo:hi] or self._ys or [0.0]
+        bounds: list[float] = []
+        if self._series is not None:
+            for p in self._series.points[lo:hi] or self._series.points[-1:]:
+                bounds += [b for b in (p.range_low, p.range_high) if b is not None]
+        low, high = min(values + bounds), max(values + bounds)
+        pad = (high - low) * 0.06
+        low, high = low - pad, high + pad
+        top = 2 * line + 10 + self._legend_height(fm) + line / 2
+        bottom = line + 12
+        rows = max(int((self.height() - top - bottom) / (line * 2.2)), 2)
+        first, last, step = nice_range(low, high, rows)
+        ticks = [(v, value_label(v, step)) for v in value_ticks(first, last, step)]
+        left = max(fm.horizontalAdvance(text) for _, text in ticks) + 14
+        plot = QRectF(left, top, max(self.width() - left - 20, 10), max(self.height() - top - bottom, 10))
+        label_width = fm.horizontalAdvance("00-Mmm-0000") + 24
+        start, end = self._view
+        when = date_ticks(_utc(start), _utc(end), max(int(plot.width() / label_width), 1))
+        dates = [(t.timestamp(), format_date(t)) for t in when]
+        return plot, ticks, first, last, dates
+
+    def _legend(self) -> list[tuple[str, str]]:
+        """(kind, text) of what this series shows, in the legend's order; kinds absent are left out."""
+        if self._series is None:
+            return []
+        points = self._series.points
+        items: list[tuple[str, str]] = []
+        sources = list(dict.fromkeys(p.sources for p in points))
+        order = list(SourceKind)
+        for sources_of in sorted(sources, key=lambda group: (len(group), [order.index(s) for s in group])):
+            items.append(("source:" + ",".join(s.value for s in sources_of),
+                          " + ".join(s.label for s in sources_of)))
+        if any(p.range_low is not None or p.range_high is not None for p in points):
+            items.append(("band", "reference range"))
+        shapes = {s.shape for s in self._styles}
+        for shape in (Shape.UP, Shape.DOWN):
+            if shape in shapes:
+                items.append((shape.name, shape.value.replace("the reference range", "range")))
+        comparators = {s.comparator for s in self._styles} - {None}
+        for comparator in sorted(comparators):
+            items.append((comparator, "less-than value" if comparator == "<" else "greater-than value"))
+        if any(p.partial for p in points):
+            items.append(("partial", "date known to the month or year only"))
+        return items
+
+    def _legend_rows(self, fm: QFontMetrics) -> list[list[tuple[str, str, float]]]:
+        """The legend flowed into rows that fit the width: (kind, text, x)."""
+        rows: list[list[tuple[str, str, float]]] = [[]]
+        x = 0.0
+        for kind, text in self._legend():
+            width = 26 + fm.horizontalAdvance(text) + 16
+            if rows[-1] and x + width > self.width() - 20:
+                rows.append([])
+                x = 0.0
+            rows[-1].append((kind, text, x))
+            x += width
+        return rows if rows[0] else []
+
+    def _legend_height(self, fm: QFontMetrics) -> float:
+        return len(self._legend_rows(fm)) * (fm.height() + 4)
+
+    def _to_screen(self, index: int) -> QPointF:
+        plot, _ticks, first, last, _dates = self._layout()
+        return self._map(plot, first, last, self._xs[index], self._ys[index])
+
+    def _map(self, plot: QRectF, first: float, last: float, x: float, y: float) -> QPointF:
+        start, end = self._view
+        px = plot.left() + (x - start) / (end - start) * plot.width()
+        py = plot.bottom() - (y - first) / (last - first) * plot.height()
+        return QPointF(px, py)
+
+    # ----- painting ---------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
+        palette = self.palette()
+        text_colour = palette.windowText().color()
+        fm = QFontMetrics(self.font())
+        painter.fillRect(self.rect(), palette.base())
+        if not self._xs:
+            painter.setPen(text_colour)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No numeric values to chart")
+            self._screen = []
+            return
+        assert self._series is not None
+        plot, ticks, first, last, dates = self._layout()
+        painter.setPen(text_colour)
+        unit_title = f"Value ({self._series.unit_label})"
+        painter.drawText(QPointF(8, fm.ascent() + 4), unit_title)
+        self._paint_legend(painter, fm, 2 * fm.height() + 6 - fm.height())
+        lo, hi = self.visible_range()
+        painter.save()
+        painter.setClipRect(plot)
+        self._paint_bands(painter, plot, first, last, lo, hi)
+        painter.restore()
+        self._paint_axes(painter, fm, plot, ticks, first, last, dates)
+        painter.save()
+        painter.setClipRect(plot.adjusted(-MARKER * 3, -MARKER * 3, MARKER * 3, MARKER * 3))
+        self._paint_points(painter, plot, first, last, lo, hi)
+        painter.restore()
+        if self.hasFocus():
+            pen = QPen(palette.highlight().color(), 1, Qt.PenStyle.DotLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(plot.adjusted(-3, -3, 3, 3))
+
+    def _paint_legend(self, painter: QPainter, fm: QFontMetrics, top: float) -> None:
+        for row, items in enumerate(self._legend_rows(fm)):
+            y = top + fm.height() + row * (fm.height() + 4)
+            for kind, text, x in items:
+                centre = QPointF(8 + x + 9, y + fm.height() / 2)
+                self._paint_key(painter, kind, centre)
+                painter.setPen(self.palette().windowText().color())
+                painter.drawText(QPointF(8 + x + 24, y + fm.ascent()), text)
+
+    def _paint_key(self, painter: QPainter, kind: str, centre: QPointF) -> None:
+        grey = self.palette().windowText().color().name()
+        if kind.startswith("source:"):
+            sources = tuple(SourceKind(v) for v in kind.split(":", 1)[1].split(","))
+            style = _Style(_colour(sources).name(), Shape.CIRCLE, None)
+        elif kind == "band":
+            painter.fillRect(QRectF(centre.x() - 9, centre.y() - 6, 18, 12), BAND_COLOUR)
+            painter.setPen(QPen(BAND_EDGE, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(centre.x() - 9, centre.y() - 6), QPointF(centre.x() + 9, centre.y() - 6))
+            painter.drawLine(QPointF(centre.x() - 9, centre.y() + 6), QPointF(centre.x() + 9, centre.y() + 6))
+            return
+        elif kind == "partial":
+            painter.setPen(QPen(self.palette().windowText().color(), 1.5))
+            painter.drawLine(QPointF(centre.x() - 9, centre.y()), QPointF(centre.x() + 9, centre.y()))
+            end = centre.x() + 9
+            painter.drawLine(QPointF(end, centre.y() - 4), QPointF(end, centre.y() + 4))
+            return
+        elif kind in ("<", ">"):
+            style = _Style(grey, Shape.CIRCLE, kind)
+        else:
+            style = _Style(grey, Shape[kind], None)
+        sprite = self._sprite(style, focused=False)
+        painter.drawPixmap(self._sprite_origin(centre, sprite), sprite)
+
+    def _paint_bands(self, painter: QPainter, plot: QRectF, first: float, last: float, lo: int,
+                     hi: int) -> None:
+        """The reference range, shaded per run of points that share it: from halfway to the previous
+        point to halfway to the next, so a range that changed is drawn where it applied."""
+        assert self._series is not None
+        points = self._series.points
+        lo, hi = max(lo - 1, 0), min(hi + 1, len(points))
+        for start, end, low, high in _band_runs(points, lo, hi):
+            if low is None and high is None:
+                continue
+            x0 = plot.left() - MARKER * 3 if start == 0 else self._map(
+                plot, first, last, (self._xs[start - 1] + self._xs[start]) / 2, 0).x()
+            x1 = plot.right() + MARKER * 3 if end == len(points) - 1 else self._map(
+                plot, first, last, (self._xs[end] + self._xs[end + 1]) / 2, 0).x()
+            y_top = plot.top() if high is None else self._map(plot, first, last, 0, high).y()
+            y_bottom = plot.bottom() if low is None else self._map(plot, first, last, 0, low).y()
+            painter.fillRect(QRectF(QPointF(x0, y_top), QPointF(x1, y_bottom)), BAND_COLOUR)
+            painter.setPen(QPen(BAND_EDGE, 1, Qt.PenStyle.DashLine))
+            for bound, y in ((high, y_top), (low, y_bottom)):
+                if bound is not None:
+                    painter.drawLine(QPointF(x0, y), QPointF(x1, y))
+
+    def _paint_axes(self, painter: QPainter, fm: QFontMetrics, plot: QRectF, ticks: list[tuple[float, str]],
+                    first: float, last: float, dates: list[tuple[float, str]]) -> None:
+        palette = self.palette()
+        grid = QColor(palette.mid().color())
+        grid.setAlpha(110)
+        text_colour = palette.windowText().color()
+        for value, text in ticks:
+            y = self._map(plot, first, last, 0, value).y()
+            painter.setPen(QPen(grid, 1))
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(text_colour)
+            painter.drawText(QRectF(0, y - fm.height() / 2, plot.left() - 8, fm.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+        for when, text in dates:
+            x = self._map(plot, first, last, when, 0).x()
+            painter.setPen(QPen(grid, 1))
+            painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom() + 4))
+            painter.setPen(text_colour)
+            width = fm.horizontalAdvance(text)
+            left = min(max(x - width / 2, plot.left() - 8), self.width() - width - 2)
+            painter.drawText(QPointF(left, plot.bottom() + 6 + fm.ascent()), text)
+        painter.setPen(QPen(text_colour, 1))
+        painter.drawLine(plot.bottomLeft(), plot.bottomRight())
+        painter.drawLine(plot.bottomLeft(), plot.topLeft())
+
+    def _paint_points(self, painter: QPainter, plot: QRectF, first: float, last: float, lo: int,
+                      hi: int) -> None:
+        assert self._series is not None
+        points = self._series.points
+        start, end = self._view
+        sx = plot.width() / (end - start)
+        sy = plot.height() / (last - first)
+        left, bottom = plot.left(), plot.bottom()
+        xs = [left + (x - start) * sx for x in self._xs[lo:hi]]
+        ys = [bottom - (y - first) * sy for y in self._ys[lo:hi]]
+        small = hi - lo > plot.width() / 6  # crowded: smaller markers, no line; the range stays readable
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if not small:
+            line_colour = QColor(self.palette().windowText().color())
+            line_colour.setAlpha(90)
+            painter.setPen(QPen(line_colour, 1))
+            # joined to the neighbours just outside the window too, so the line runs off the edges
+            painter.drawPolyline(QPolygonF([
+                QPointF(left + (self._xs[i] - start) * sx, bottom - (self._ys[i] - first) * sy)
+                for i in range(max(lo - 1, 0), min(hi + 1, len(points)))]))
+        painter.setPen(QPen(self.palette().windowText().color(), 1.5))
+        for offset, point in enumerate(points[lo:hi]):
+            if point.until is not None:
+                x1 = left + (point.until.timestamp() - start) * sx
+                y = ys[offset]
+                if x1 - xs[offset] >= 3:
+                    painter.drawLine(QPointF(xs[offset], y), QPointF(x1, y))
+                    painter.drawLine(QPointF(x1, y - 4), QPointF(x1, y + 4))
+        drawn: set[tuple[int, int, _Style]] = set()
+        screen: list[tuple[float, float, int]] = []
+        for offset, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            style = self._styles[lo + offset]
+            spot = (int(x), int(y), style)
+            if spot in drawn:
+                continue
+            drawn.add(spot)
+            screen.append((x, y, lo + offset))
+            sprite = self._sprite(style, focused=False, small=small)
+            painter.drawPixmap(self._sprite_origin(QPointF(x, y), sprite), sprite)
+        self._screen = screen
+        if lo <= self._focus < hi:
+            x, y = xs[self._focus - lo], ys[self._focus - lo]
+            highlight = self.palette().highlight().color()
+            painter.setPen(QPen(highlight, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+            painter.setPen(QPen(highlight, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(x, y), MARKER + 5, MARKER + 5)
+            sprite = self._sprite(self._styles[self._focus], focused=True)
+            painter.drawPixmap(self._sprite_origin(QPointF(x, y), sprite), sprite)
+
+    def _sprite_origin(self, centre: QPointF, sprite: QPixmap) -> QPointF:
+        ratio = sprite.devicePixelRatio()
+        return QPointF(centre.x() - sprite.width() / ratio / 2, centre.y() - sprite.height() / ratio / 2)
+
+    def _sprite(self, style: _Style, *, focused: bool, small: bool = False) -> QPixmap:
+        """One marker drawn once per style and reused for every point: painting 3,000 points is then
+        3,000 pixmap copies, not 3,000 antialiased paths."""
+        key = (style, focused, small)
+        sprite = self._sprites.get(key)
+        if sprite is not None:
+            return sprite
+        ratio = self.devicePixelRatioF()
+        size = 28
+        sprite = QPixmap(int(size * ratio), int(size * ratio))
+        sprite.setDevicePixelRatio(ratio)
+        sprite.fill(Qt.GlobalColor.transparent)
+        p = QPainter(sprite)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            c = QPointF(size / 2, size / 2)
+            colour = QColor(style.colour)
+            radius = MARKER + (1.5 if style.shape is not Shape.CIRCLE else 0) + (1 if focused else 0)
+            radius *= 0.6 if small else 1
+            outline = colour if style.shape is Shape.CIRCLE else QColor(self.palette().windowText().color())
+            p.setPen(QPen(outline if style.comparator is None else colour, 2 if style.comparator else 1))
+            p.setBrush(self.palette().base() if style.comparator else colour)
+            if style.shape is Shape.CIRCLE:
+                p.drawEllipse(c, radius, radius)
+            else:
+                sign = -1 if style.shape is Shape.UP else 1
+                p.drawPolygon(QPolygonF([
+                    QPointF(c.x(), c.y() + sign * radius * 1.2),
+                    QPointF(c.x() - radius * 1.1, c.y() - sign * radius * 0.8),
+                    QPointF(c.x() + radius * 1.1, c.y() - sign * radius * 0.8),
+                ]))
+            if style.comparator:
+                # an arrow the way the value is open: `<5` means somewhere below 5
+                sign = 1 if style.comparator == "<" else -1
+                tip = QPointF(c.x(), c.y() + sign * (radius + 8))
+                p.setPen(QPen(colour, 1.5))
+                p.drawLine(QPointF(c.x(), c.y() + sign * radius), tip)
+                p.drawLine(tip, QPointF(tip.x() - 3, tip.y() - sign * 3))
+                p.drawLine(tip, QPointF(tip.x() + 3, tip.y() - sign * 3))
+        finally:
+            p.end()
+        self._sprites[key] = sprite
+        return sprite
+
+    # ----- interaction ------------------------------------------------------------------------------
+    def point_at(self, pos: QPointF | QPoint) -> int:
+        """The index of the painted point nearest `pos` within HIT px; -1 if none."""
+        x, y = pos.x(), pos.y()
+        best, best_distance = -1, HIT * HIT
+        for px, py, index in self._screen:
+            distance = (px - x) ** 2 + (py - y) ** 2
+            if distance <= best_distance:
+                best, best_distance = index, distance
+        return best
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.point_at(event.pos())
+            if index >= 0:
+                QToolTip.showText(event.globalPos(), self.point_text(index), self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.point_at(event.position())
+        if index >= 0:
+            self.set_focused(index)
+        super().mousePressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self._xs or event.angleDelta().y() == 0:
+            return super().wheelEvent(event)
+        plot = self._layout()[0]
+        start, end = self._view
+        around = start + (event.position().x() - plot.left()) / plot.width() * (end - start)
+        self.zoom(0.8 if event.angleDelta().y() > 0 else 1.25, around)
+        event.accept()
+        return None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        moves = {Qt.Key.Key_Left: self._focus - 1, Qt.Key.Key_Right: self._focus + 1,
+                 Qt.Key.Key_Home: 0, Qt.Key.Key_End: len(self._xs) - 1}
+        if key in moves and self._xs:
+            self.set_focused(moves[key])
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(0.5)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom(2.0)
+        elif key == Qt.Key.Key_0:
+            self.reset_zoom()
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
