@@ -10,6 +10,7 @@ chart per unit, never one axis.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from viewer.record.merge import MergedItem
@@ -142,15 +143,29 @@ class TrendPanel(QWidget):
             self.notice.setVisible(False)
 
 
+class ResultsSplitter(QSplitter):
+    """Table above, trend below; the first time it is shown the chart gets three fifths of the height
+    (sizes set before the splitter has a size are not kept)."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Vertical, objectName="resultsSplitter")
+        self.setAccessibleName("Results and trend")
+        self.setChildrenCollapsible(False)
+        self._sized = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized and self.height() > 0:
+            self._sized = True
+            self.setSizes([self.height() * 2 // 5, self.height() * 3 // 5])
+
+
 def results_with_trend(table: QTableView, model: DomainTableModel) -> tuple[QSplitter, TrendPanel]:
     """The Results tab's page: the table above, the trend of the selected row's test below."""
-    splitter = QSplitter(Qt.Orientation.Vertical, objectName="resultsSplitter")
-    splitter.setAccessibleName("Results and trend")
+    splitter = ResultsSplitter()
     panel = TrendPanel(table, model)
     splitter.addWidget(table)
     splitter.addWidget(panel)
-    splitter.setChildrenCollapsible(False)
     splitter.setStretchFactor(0, 2)
     splitter.setStretchFactor(1, 3)
     return splitter, panel
-
