@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QHelpEvent, QImage
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from viewer.domain import Coding, Concept, Observation, PartialDate, Provenance, SourceKind
 from viewer.domain.coding import LOINC
@@ -167,6 +167,25 @@ def test_selecting_a_row_charts_its_test_with_that_result_focused(panel, qtbot):
     assert panel.heading.text() == "Sodium: 1 result"
     panel.model.set_items(panel.model._items[::-1])  # a record update keeps the test shown
     assert panel.heading.text() == "Sodium: 1 result" and panel.chart.series.name == "Sodium"
+
+
+def test_every_widget_of_the_panel_has_an_accessible_name(panel):
+    rows(panel, SHORT)
+    panel.table.selectRow(0)
+    widgets = [panel, *panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)]
+    assert len(widgets) == 6
+    assert [w.objectName() for w in widgets if not w.accessibleName()] == []
+
+
+def test_one_point_without_a_range_and_flat_series_render(qtbot):
+    widget = TrendChart()
+    qtbot.addWidget(widget)
+    widget.resize(600, 300)
+    for items in ([line("2026-01-01", 4.0, low=None, high=None)],
+                  [line(f"2026-0{m}-01", 4.0, low=None, high=None) for m in range(1, 6)]):
+        widget.set_series(build_test(items).series[0])
+        assert not widget.grab().isNull()
+        assert "No reference range given." in widget.accessibleDescription()
 
 
 def test_mixed_units_show_two_series_and_say_so(panel):

@@ -17,6 +17,7 @@ first time that test is asked for, so a 12,000-result record costs one pass over
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,11 +104,14 @@ def sources_label(sources: Iterable[SourceKind]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One plotted result. `at` is UTC, the start of the period for a partial date (`until` ends it)."""
+    """One plotted result. `at` is UTC, the start of the period for a partial date (`until` ends it).
+    Its sources and range status are worked out once, here: a chart reads them for every point it paints."""
 
     at: datetime
     number: float
     item: ResultItem
+    sources: tuple[SourceKind, ...]
+    status: RangeStatus
     until: datetime | None = None
 
     @property
@@ -131,17 +135,8 @@ class TrendPoint:
         return self.item.item.range_high
 
     @property
-    def sources(self) -> tuple[SourceKind, ...]:
-        return self.item.sources
-
-    @property
     def partial(self) -> bool:
         return self.until is not None
-
-    @property
-    def status(self) -> RangeStatus:
-        o = self.item.item
-        return range_status(self.number, o.comparator, o.range_low, o.range_high)
 
     @property
     def date_text(self) -> str:
@@ -188,6 +183,12 @@ class TrendSeries:
     def ranges_vary(self) -> bool:
         ranges = {(p.range_low, p.range_high) for p in self.points}
         return len(ranges) > 1
+
+    def notices(self) -> tuple[str, ...]:
+        if self.ranges_vary:
+            return ("The reference range changed over time: each stretch is shaded with the range its "
+                    "results were reported with.",)
+        return ()
 
     def count(self, status: RangeStatus) -> int:
         return sum(1 for p in self.points if p.status is status)
@@ -294,14 +295,16 @@ def build_test(items: Sequence[ResultItem]) -> TestTrend:
         o = merged.item
         label = o.test.label
         names[label] = names.get(label, 0) + 1
-        if o.number is None:
+        if o.number is None or not math.isfinite(o.number):
             not_plotted.append(NotPlotted(merged, NotPlottedReason.TEXT))
         elif o.effective is None:
             not_plotted.append(NotPlotted(merged, NotPlottedReason.UNDATED))
         else:
             unit = (o.unit or "").strip() or None
-            point = TrendPoint(_moment(o.effective), o.number, merged, _period_end(o.effective))
-            by_unit.setdefault(unit, []).append(point)
+            sources = (o.provenance.source,) if len(merged.originals) == 1 else merged.sources
+            status = range_status(o.number, o.comparator, o.range_low, o.range_high)
+            by_unit.setdefault(unit, []).append(
+                TrendPoint(_moment(o.effective), o.number, merged, sources, status, _period_end(o.effective)))
     ranked = sorted(names, key=lambda n: -names[n])
     name = ranked[0] if ranked else ""
     split = len(by_unit) > 1

@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from types import MappingProxyType
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -39,11 +40,11 @@ from viewer.record.trends import RangeStatus, TrendPoint, TrendSeries
 from viewer.ui.chart_axes import date_ticks, nice_range, value_label, value_ticks
 
 # Okabe-Ito colours: told apart with the common colour-vision deficiencies, and named in the legend.
-SOURCE_COLOURS = {
-    (SourceKind.GP,): QColor("#0072B2"),
-    (SourceKind.HOSPITAL,): QColor("#D55E00"),
-}
-BOTH_COLOUR = QColor("#CC79A7")
+SOURCE_COLOURS = MappingProxyType({
+    (SourceKind.GP,): "#0072b2",
+    (SourceKind.HOSPITAL,): "#d55e00",
+})
+BOTH_COLOUR = "#cc79a7"
 BAND_COLOUR = QColor(0, 158, 115, 45)
 BAND_EDGE = QColor(0, 120, 90)
 MARKER = 4.5  # radius of a marker, px
@@ -64,7 +65,7 @@ class _Style:
     comparator: str | None  # "<" (open downwards) / ">" (open upwards) / None
 
 
-def _colour(sources: tuple[SourceKind, ...]) -> QColor:
+def _colour(sources: tuple[SourceKind, ...]) -> str:
     return SOURCE_COLOURS.get(sources, BOTH_COLOUR)
 
 
@@ -72,7 +73,7 @@ def _style(point: TrendPoint) -> _Style:
     status = point.status
     shape = {RangeStatus.ABOVE: Shape.UP, RangeStatus.BELOW: Shape.DOWN}.get(status, Shape.CIRCLE)
     comparator = point.comparator[0] if point.comparator else None
-    return _Style(_colour(point.sources).name(), shape, comparator)
+    return _Style(_colour(point.sources), shape, comparator)
 
 
 Run = tuple[int, int, float | None, float | None]
@@ -119,6 +120,9 @@ class TrendChart(QWidget):
         self._focus = -1
         self._sprites: dict[tuple[_Style, bool, bool], tuple[QPixmap, int]] = {}
         self._screen: list[tuple[float, float, int]] = []  # (x, y, index) of the markers last painted
+        self._layer: QPixmap | None = None
+        self._layer_key: tuple[int, int, float, tuple[float, float]] | None = None
+        self._geometry: tuple[QRectF, float, float] | None = None
 
     # ----- content ----------------------------------------------------------------------------------
     @property
@@ -131,10 +135,15 @@ class TrendChart(QWidget):
         points = series.points if series else ()
         self._xs = [p.at.timestamp() for p in points]
         self._ys = [p.number for p in points]
-        styles = [_style(p) for p in points]
-        self._styles = list(dict.fromkeys(styles))
-        index_of = {style: i for i, style in enumerate(self._styles)}
-        self._style_of = [index_of[style] for style in styles]
+        self._styles, self._style_of = [], []
+        index_of: dict[tuple[object, ...], int] = {}
+        for p in points:
+            key = (p.sources, p.status, p.observation.comparator)
+            index = index_of.get(key)
+            if index is None:
+                index = index_of[key] = len(self._styles)
+                self._styles.append(_style(p))
+            self._style_of.append(index)
         self._ranges = [(p.range_low, p.range_high) for p in points]
         self._runs = _band_runs(self._ranges)
         self._legend_items = self._legend()
@@ -147,6 +156,7 @@ class TrendChart(QWidget):
             self._full = (0.0, 1.0)
         self._view = self._full
         self._focus = len(points) - 1
+        self._layer = None
         if series is None:
             self.setAccessibleName("Trend chart")
             self.setAccessibleDescription("No results to chart.")
@@ -296,13 +306,39 @@ class TrendChart(QWidget):
 
     # ----- painting ---------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
+        """The series is painted once into a cached layer; moving the focused point only repaints the
+        focus marks over it, so holding an arrow key never repaints 3,000 markers per step."""
+        key = (self.width(), self.height(), self.devicePixelRatioF(), self._view)
+        if self._layer is None or self._layer_key != key:
+            ratio = self.devicePixelRatioF()
+            layer = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+            layer.setDevicePixelRatio(ratio)
+            layer_painter = QPainter(layer)
+            try:
+                self._geometry = self._paint_layer(layer_painter)
+            finally:
+                layer_painter.end()
+            self._layer, self._layer_key = layer, key
         painter = QPainter(self)
         try:
-            self._paint(painter)
+            painter.drawPixmap(0, 0, self._layer)
+            if self._geometry is not None:
+                self._paint_focus(painter, *self._geometry)
         finally:
             painter.end()
 
-    def _paint(self, painter: QPainter) -> None:
+    def _invalidate(self) -> None:
+        self._layer = None
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._sprites.clear()
+            self._invalidate()
+        super().changeEvent(event)
+
+    def _paint_layer(self, painter: QPainter) -> tuple[QRectF, float, float] | None:
+        """Everything but the focus marks; returns the plot rectangle and value range it used."""
         palette = self.palette()
         text_colour = palette.windowText().color()
         fm = QFontMetrics(self.font())
@@ -311,8 +347,7 @@ class TrendChart(QWidget):
             painter.setPen(text_colour)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No numeric values to chart")
             self._screen = []
-            return
-        assert self._series is not None
+            return None
         plot, ticks, first, last, dates = self._layout()
         painter.setPen(text_colour)
         self._paint_legend(painter, fm, 4)
@@ -326,9 +361,24 @@ class TrendChart(QWidget):
         painter.setClipRect(plot.adjusted(-MARKER * 3, -MARKER * 3, MARKER * 3, MARKER * 3))
         self._paint_points(painter, plot, first, last, lo, hi)
         painter.restore()
+        return plot, first, last
+
+    def _paint_focus(self, painter: QPainter, plot: QRectF, first: float, last: float) -> None:
+        """The focused point (a ring, a guide line, its marker on top) and, with keyboard focus, a frame."""
+        highlight = self.palette().highlight().color()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        lo, hi = self.visible_range()
+        if lo <= self._focus < hi:
+            centre = self._map(plot, first, last, self._xs[self._focus], self._ys[self._focus])
+            painter.setPen(QPen(highlight, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(centre.x(), plot.top()), QPointF(centre.x(), plot.bottom()))
+            painter.setPen(QPen(highlight, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(centre, MARKER + 5, MARKER + 5)
+            sprite, half = self._sprite(self._styles[self._style_of[self._focus]], focused=True)
+            painter.drawPixmap(int(centre.x()) - half, int(centre.y()) - half, sprite)
         if self.hasFocus():
-            pen = QPen(palette.highlight().color(), 1, Qt.PenStyle.DotLine)
-            painter.setPen(pen)
+            painter.setPen(QPen(highlight, 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(plot.adjusted(-3, -3, 3, 3))
 
@@ -349,7 +399,7 @@ class TrendChart(QWidget):
         grey = self.palette().windowText().color().name()
         if kind.startswith("source:"):
             sources = tuple(SourceKind(v) for v in kind.split(":", 1)[1].split(","))
-            style = _Style(_colour(sources).name(), Shape.CIRCLE, None)
+            style = _Style(_colour(sources), Shape.CIRCLE, None)
         elif kind == "band":
             painter.fillRect(QRectF(centre.x() - 9, centre.y() - 6, 18, 12), BAND_COLOUR)
             painter.setPen(QPen(BAND_EDGE, 1, Qt.PenStyle.DashLine))
@@ -458,16 +508,6 @@ class TrendChart(QWidget):
             sprite, half = sprites[style]
             draw(ix - half, iy - half, sprite)
         self._screen = screen
-        if lo <= self._focus < hi:
-            x, y = xs[self._focus - lo], ys[self._focus - lo]
-            highlight = self.palette().highlight().color()
-            painter.setPen(QPen(highlight, 1, Qt.PenStyle.DashLine))
-            painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-            painter.setPen(QPen(highlight, 2.5))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(QPointF(x, y), MARKER + 5, MARKER + 5)
-            sprite, half = self._sprite(self._styles[self._style_of[self._focus]], focused=True)
-            painter.drawPixmap(int(x) - half, int(y) - half, sprite)
 
     def _sprite(self, style: _Style, *, focused: bool, small: bool = False) -> tuple[QPixmap, int]:
         """A marker drawn once per style and reused for every point, and half its size (its centre):

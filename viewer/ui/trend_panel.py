@@ -38,6 +38,7 @@ class TrendPanel(QWidget):
         self._trends: ResultTrends | None = None
         self._item: MergedItem | None = None
         self.test: TestTrend | None = None
+        self._notices: list[str] = []  # the test's; the shown series adds its own
 
         self.heading = QLabel(PROMPT, objectName="trendHeading")
         self.heading.setAccessibleName("Charted test")
@@ -108,8 +109,8 @@ class TrendPanel(QWidget):
         if item.item.number is None and test.series:
             notices.insert(0, f"The selected result ({value_text(item.item) or 'no value'}) is not a number: "
                               "it is not on the chart.")
-        self.notice.setText("\n".join(notices))
-        self.notice.setVisible(bool(notices))
+        self._notices = notices
+        self._set_notices(notices)
         if not test.series:
             self._clear(f"{test.name}: {count} - {NO_NUMBERS}", empty_chart=True)
             return
@@ -127,10 +128,15 @@ class TrendPanel(QWidget):
         if self.test is None or not 0 <= index < len(self.test.series):
             return
         series = self.test.series[index]
+        self._set_notices([*self._notices, *series.notices()])
         self.chart.set_series(series)
         focused = next((i for i, p in enumerate(series.points) if p.item is self._item), None)
         if focused is not None:
             self.chart.set_focused(focused)
+
+    def _set_notices(self, lines: list[str]) -> None:
+        self.notice.setText("\n".join(lines))
+        self.notice.setVisible(bool(lines))
 
     def _clear(self, heading: str, *, empty_chart: bool = False) -> None:
         """No chart: nothing selected, or (`empty_chart`) a test without one number, said on the chart."""

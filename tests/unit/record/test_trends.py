@@ -110,6 +110,12 @@ def test_text_and_undated_results_are_counted_and_listed_not_plotted():
     assert "1 result with no date not charted (listed in the table)." in notices
 
 
+def test_a_number_that_is_not_finite_is_not_plotted():
+    test = build_test(lines(result(), result(number=float("nan"), value="NaN", when="2026-01-01")))
+    assert len(test.series[0].points) == 1
+    assert [x.reason for x in test.not_plotted] == [NotPlottedReason.TEXT]
+
+
 def test_a_test_of_text_only_has_no_series():
     test = build_test(lines(result(number=None, value="Positive"), result(number=None, value="Negative")))
     assert test.series == () and len(test.not_plotted) == 2
@@ -188,6 +194,8 @@ def test_summary_for_screen_readers():
         result(number=4.0, when="2026-01-01", high=5.0),
     )).series[0]
     assert series.ranges_vary
+    assert series.notices() == ("The reference range changed over time: each stretch is shaded with the "
+                                "range its results were reported with.",)
     assert series.summary() == (
         "Serum potassium, mmol/L: 3 results from 01-Jan-2026 to 01-Nov-2026. "
         "Latest 5.9 mmol/L on 01-Nov-2026 (GP), above the reference range. "
