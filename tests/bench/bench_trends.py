@@ -16,32 +16,15 @@ The issue's budget is one frame (~15 ms) on the GUI thread for each.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench_mapping import median_ms  # the script's folder is on sys.path when it is run
+
 REPO = Path(__file__).resolve().parents[2]
 RETRIEVED = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    action()
-    times = []
-    for _ in range(runs):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return statistics.median(times) * 1000
 
 
 def large_record_results() -> tuple:

@@ -2,20 +2,15 @@
 
 PySide6-Essentials has no QtCharts, and a chart of 3,000 results must not cost a widget per point, so this
 paints straight from the series: only the points inside the visible time window, each marker a cached
-pixmap, points that land on the same pixel drawn once. Nothing is told by colour alone: the source is a
-colour (GP / Hospital, colour-blind safe) and the legend names it; out of range is a triangle pointing the
-way the value is out; a comparator value (`<5`) is hollow with an arrow the way it is open; a date known
-only to the month or year carries a bar over that period. Keyboard: Left/Right move between points,
+pixmap (chart_markers.py says how each looks), one per 2 x 2 px cell. A date known only to the month or
+year carries a bar over that period. Keyboard: Left/Right move between points,
 Home/End go to the first/last, +/- zoom around the focused point, 0 shows the whole series.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
-from types import MappingProxyType
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -36,46 +31,22 @@ from PySide6.QtWidgets import QToolTip, QWidget
 
 from viewer.domain.dates import format_date
 from viewer.domain.provenance import SourceKind
-from viewer.record.trends import RangeStatus, TrendPoint, TrendSeries
+from viewer.record.trends import TrendSeries
 from viewer.ui.chart_axes import date_ticks, nice_range, value_label, value_ticks
+from viewer.ui.chart_markers import (
+    BAND_COLOUR,
+    BAND_EDGE,
+    MARKER,
+    MarkerSprites,
+    MarkerStyle,
+    Shape,
+    marker_style,
+    mix,
+    paint_key,
+)
 
-# Okabe-Ito colours: told apart with the common colour-vision deficiencies, and named in the legend.
-SOURCE_COLOURS = MappingProxyType({
-    (SourceKind.GP,): "#0072b2",
-    (SourceKind.HOSPITAL,): "#d55e00",
-})
-BOTH_COLOUR = "#cc79a7"
-BAND_COLOUR = QColor(0, 158, 115, 45)
-BAND_EDGE = QColor(0, 120, 90)
-MARKER = 4.5  # radius of a marker, px
 HIT = 10  # how close the pointer must be to a point for its tooltip, px
 MIN_SPAN = 2 * 86400.0  # the narrowest zoom, seconds
-
-
-class Shape(Enum):
-    CIRCLE = "in range or not classed"
-    UP = "above the reference range"
-    DOWN = "below the reference range"
-
-
-@dataclass(frozen=True, slots=True)
-class _Style:
-    colour: str
-    shape: Shape
-    comparator: str | None  # "<" (open downwards) / ">" (open upwards) / None
-
-
-def _colour(sources: tuple[SourceKind, ...]) -> str:
-    return SOURCE_COLOURS.get(sources, BOTH_COLOUR)
-
-
-def _style(point: TrendPoint) -> _Style:
-    status = point.status
-    shape = {RangeStatus.ABOVE: Shape.UP, RangeStatus.BELOW: Shape.DOWN}.get(status, Shape.CIRCLE)
-    comparator = point.comparator[0] if point.comparator else None
-    return _Style(_colour(point.sources), shape, comparator)
-
-
 Run = tuple[int, int, float | None, float | None]
 
 
@@ -110,7 +81,7 @@ class TrendChart(QWidget):
         self._series: TrendSeries | None = None
         self._xs: list[float] = []
         self._ys: list[float] = []
-        self._styles: list[_Style] = []  # the distinct marker styles of the series
+        self._styles: list[MarkerStyle] = []  # the distinct marker styles of the series
         self._style_of: list[int] = []  # per point, its index in _styles
         self._ranges: list[tuple[float | None, float | None]] = []
         self._runs: list[Run] = []
@@ -118,7 +89,7 @@ class TrendChart(QWidget):
         self._full: tuple[float, float] = (0.0, 1.0)
         self._view: tuple[float, float] = (0.0, 1.0)
         self._focus = -1
-        self._sprites: dict[tuple[_Style, bool, bool], tuple[QPixmap, int]] = {}
+        self._sprites = MarkerSprites(self)
         self._screen: list[tuple[float, float, int]] = []  # (x, y, index) of the markers last painted
         self._layer: QPixmap | None = None
         self._layer_key: tuple[int, int, float, tuple[float, float]] | None = None
@@ -142,7 +113,7 @@ class TrendChart(QWidget):
             index = index_of.get(key)
             if index is None:
                 index = index_of[key] = len(self._styles)
-                self._styles.append(_style(p))
+                self._styles.append(marker_style(p))
             self._style_of.append(index)
         self._ranges = [(p.range_low, p.range_high) for p in points]
         self._runs = _band_runs(self._ranges)
@@ -375,7 +346,7 @@ class TrendChart(QWidget):
             painter.setPen(QPen(highlight, 2.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(centre, MARKER + 5, MARKER + 5)
-            sprite, half = self._sprite(self._styles[self._style_of[self._focus]], focused=True)
+            sprite, half = self._sprites.get(self._styles[self._style_of[self._focus]], focused=True)
             painter.drawPixmap(int(centre.x()) - half, int(centre.y()) - half, sprite)
         if self.hasFocus():
             painter.setPen(QPen(highlight, 1, Qt.PenStyle.DotLine))
@@ -391,33 +362,9 @@ class TrendChart(QWidget):
                     painter.drawText(QPointF(8, y + fm.ascent()), text)
                     continue
                 centre = QPointF(8 + x + 9, y + fm.height() / 2)
-                self._paint_key(painter, kind, centre)
+                paint_key(painter, kind, centre, self._sprites)
                 painter.setPen(self.palette().windowText().color())
                 painter.drawText(QPointF(8 + x + 24, y + fm.ascent()), text)
-
-    def _paint_key(self, painter: QPainter, kind: str, centre: QPointF) -> None:
-        grey = self.palette().windowText().color().name()
-        if kind.startswith("source:"):
-            sources = tuple(SourceKind(v) for v in kind.split(":", 1)[1].split(","))
-            style = _Style(_colour(sources), Shape.CIRCLE, None)
-        elif kind == "band":
-            painter.fillRect(QRectF(centre.x() - 9, centre.y() - 6, 18, 12), BAND_COLOUR)
-            painter.setPen(QPen(BAND_EDGE, 1, Qt.PenStyle.DashLine))
-            painter.drawLine(QPointF(centre.x() - 9, centre.y() - 6), QPointF(centre.x() + 9, centre.y() - 6))
-            painter.drawLine(QPointF(centre.x() - 9, centre.y() + 6), QPointF(centre.x() + 9, centre.y() + 6))
-            return
-        elif kind == "partial":
-            painter.setPen(QPen(self.palette().windowText().color(), 1.5))
-            painter.drawLine(QPointF(centre.x() - 9, centre.y()), QPointF(centre.x() + 9, centre.y()))
-            end = centre.x() + 9
-            painter.drawLine(QPointF(end, centre.y() - 4), QPointF(end, centre.y() + 4))
-            return
-        elif kind in ("<", ">"):
-            style = _Style(grey, Shape.CIRCLE, kind)
-        else:
-            style = _Style(grey, Shape[kind], None)
-        sprite, half = self._sprite(style, focused=False)
-        painter.drawPixmap(int(centre.x()) - half, int(centre.y()) - half, sprite)
 
     def _paint_bands(self, painter: QPainter, plot: QRectF, first: float, last: float, lo: int,
                      hi: int) -> None:
@@ -435,8 +382,8 @@ class TrendChart(QWidget):
                 plot, first, last, (self._xs[end] + self._xs[end + 1]) / 2, 0).x()
             y_top = plot.top() if high is None else self._map(plot, first, last, 0, high).y()
             y_bottom = plot.bottom() if low is None else self._map(plot, first, last, 0, low).y()
-            painter.fillRect(QRectF(QPointF(x0, y_top), QPointF(x1, y_bottom)), BAND_COLOUR)
-            painter.setPen(QPen(BAND_EDGE, 1, Qt.PenStyle.DashLine))
+            painter.fillRect(QRectF(QPointF(x0, y_top), QPointF(x1, y_bottom)), QColor(BAND_COLOUR))
+            painter.setPen(QPen(QColor(BAND_EDGE), 1, Qt.PenStyle.DashLine))
             for bound, y in ((high, y_top), (low, y_bottom)):
                 if bound is not None:
                     painter.drawLine(QPointF(x0, y), QPointF(x1, y))
@@ -444,7 +391,7 @@ class TrendChart(QWidget):
     def _paint_axes(self, painter: QPainter, fm: QFontMetrics, plot: QRectF, ticks: list[tuple[float, str]],
                     first: float, last: float, dates: list[tuple[float, str]]) -> None:
         palette = self.palette()
-        grid = _mix(palette.mid().color(), palette.base().color(), 0.45)
+        grid = mix(palette.mid().color(), palette.base().color(), 0.45)
         text_colour = palette.windowText().color()
         for value, text in ticks:
             y = self._map(plot, first, last, 0, value).y()
@@ -479,7 +426,7 @@ class TrendChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if not small:
             palette = self.palette()
-            painter.setPen(QPen(_mix(palette.windowText().color(), palette.base().color(), 0.4), 1))
+            painter.setPen(QPen(mix(palette.windowText().color(), palette.base().color(), 0.4), 1))
             # joined to the neighbours just outside the window too, so the line runs off the edges
             painter.drawPolyline(QPolygonF([
                 QPointF(left + (self._xs[i] - start) * sx, bottom - (self._ys[i] - first) * sy)
@@ -496,7 +443,7 @@ class TrendChart(QWidget):
         # shows, not every point under another; the key is one int, the cheapest thing to hash
         drawn: set[int] = set()
         screen: list[tuple[float, float, int]] = []
-        sprites = [self._sprite(style, focused=False, small=small) for style in self._styles]
+        sprites = [self._sprites.get(style, focused=False, small=small) for style in self._styles]
         draw = painter.drawPixmap
         for index, x, y, style in zip(range(lo, hi), xs, ys, self._style_of[lo:hi], strict=True):
             ix, iy = int(x), int(y)
@@ -508,51 +455,6 @@ class TrendChart(QWidget):
             sprite, half = sprites[style]
             draw(ix - half, iy - half, sprite)
         self._screen = screen
-
-    def _sprite(self, style: _Style, *, focused: bool, small: bool = False) -> tuple[QPixmap, int]:
-        """A marker drawn once per style and reused for every point, and half its size (its centre):
-        painting 3,000 points is then 3,000 small pixmap copies, not 3,000 antialiased paths."""
-        key = (style, focused, small)
-        found = self._sprites.get(key)
-        if found is not None:
-            return found
-        radius = MARKER + (1.5 if style.shape is not Shape.CIRCLE else 0) + (1 if focused else 0)
-        radius *= 0.6 if small else 1
-        arrow = 8 if style.comparator else 0
-        half = int(radius * 1.3 + arrow + 3)
-        ratio = self.devicePixelRatioF()
-        sprite = QPixmap(int(2 * half * ratio), int(2 * half * ratio))
-        sprite.setDevicePixelRatio(ratio)
-        sprite.fill(Qt.GlobalColor.transparent)
-        p = QPainter(sprite)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            c = QPointF(half, half)
-            colour = QColor(style.colour)
-            outline = colour if style.shape is Shape.CIRCLE else QColor(self.palette().windowText().color())
-            p.setPen(QPen(outline if style.comparator is None else colour, 2 if style.comparator else 1))
-            p.setBrush(self.palette().base() if style.comparator else colour)
-            if style.shape is Shape.CIRCLE:
-                p.drawEllipse(c, radius, radius)
-            else:
-                sign = -1 if style.shape is Shape.UP else 1
-                p.drawPolygon(QPolygonF([
-                    QPointF(c.x(), c.y() + sign * radius * 1.2),
-                    QPointF(c.x() - radius * 1.1, c.y() - sign * radius * 0.8),
-                    QPointF(c.x() + radius * 1.1, c.y() - sign * radius * 0.8),
-                ]))
-            if style.comparator:
-                # an arrow the way the value is open: `<5` means somewhere below 5
-                sign = 1 if style.comparator == "<" else -1
-                tip = QPointF(c.x(), c.y() + sign * (radius + arrow))
-                p.setPen(QPen(colour, 1.5))
-                p.drawLine(QPointF(c.x(), c.y() + sign * radius), tip)
-                p.drawLine(tip, QPointF(tip.x() - 3, tip.y() - sign * 3))
-                p.drawLine(tip, QPointF(tip.x() + 3, tip.y() - sign * 3))
-        finally:
-            p.end()
-        self._sprites[key] = (sprite, half)
-        return sprite, half
 
     # ----- interaction ------------------------------------------------------------------------------
     def point_at(self, pos: QPointF | QPoint) -> int:
@@ -614,14 +516,6 @@ class TrendChart(QWidget):
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.update()
-
-
-def _mix(colour: QColor, background: QColor, amount: float) -> QColor:
-    """`amount` of colour over background, opaque: a translucent pen makes the raster engine blend every
-    pixel of a line (a 1,300 px grid line cost 0.4 ms translucent, 0.01 ms opaque)."""
-    return QColor.fromRgbF(*(a * amount + b * (1 - amount) for a, b in (
-        (colour.redF(), background.redF()), (colour.greenF(), background.greenF()),
-        (colour.blueF(), background.blueF()))))
 
 
 def _utc(seconds: float) -> datetime:
