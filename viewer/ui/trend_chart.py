@@ -323,11 +323,11 @@ class TrendChart(QWidget):
         painter.setPen(text_colour)
         self._paint_legend(painter, fm, 4)
         lo, hi = self.visible_range()
-        painter.save()
+        self._paint_axes(painter, fm, plot, ticks, first, last, dates)  # the grid first: the band's edges
+        painter.save()                                                  # must not be hidden under it
         painter.setClipRect(plot)
         self._paint_bands(painter, plot, first, last, lo, hi)
         painter.restore()
-        self._paint_axes(painter, fm, plot, ticks, first, last, dates)
         painter.save()
         painter.setClipRect(plot.adjusted(-MARKER * 3, -MARKER * 3, MARKER * 3, MARKER * 3))
         self._paint_points(painter, plot, first, last, lo, hi)
