@@ -37,6 +37,7 @@ from viewer.ui.models import (
 from viewer.ui.originals_dialog import OriginalsDialog
 from viewer.ui.reconciliation_view import ReconciliationView
 from viewer.ui.summary_view import SummaryView
+from viewer.ui.trend_panel import results_with_trend
 
 # Sizing reads every cell it measures, on the GUI thread: columns are measured on a sample of rows and
 # row heights fitted only for short tables (longer ones get two-line rows; the full text is in the
@@ -159,8 +160,12 @@ class PatientView(QWidget):
             # double-click or Enter: the entries of each record behind the line
             view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
             self.models[name], self.views[name] = model, view
-            self.sections.addTab(self._with_reconciliation(view) if name == "medications" else view,
-                                 f"&{number} {title}")
+            page: QWidget = view
+            if name == "observations":  # the trend chart of the selected result's test, under the table
+                page, self.trend_panel = results_with_trend(view, model)
+            elif name == "medications":  # where the GP and hospital lists differ, under the table
+                page = self._with_reconciliation(view)
+            self.sections.addTab(page, f"&{number} {title}")
         self.allergies, self.medications, self.problems = (
             self.models["allergies"], self.models["medications"], self.models["problems"])
         self.allergy_view, self.medication_view, self.problem_view = (
@@ -187,10 +192,9 @@ class PatientView(QWidget):
         return splitter
 
     def _fit_current(self) -> None:
-        view = self.sections.currentWidget()
-        if isinstance(view, QSplitter):
-            view = view.widget(0)
-        if isinstance(view, QTableView) and view in self._unfitted:
+        page = self.sections.currentWidget()
+        view = next((v for v in self._unfitted if v is page or page.isAncestorOf(v)), None)
+        if view is not None:
             self._unfitted.discard(view)
             fit_view(view)
 
