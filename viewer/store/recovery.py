@@ -7,6 +7,10 @@ still look at the old file. The set-aside files keep SQLite's `-wal`/`-shm` suff
 so the three still open together. What is not recovered here: no usable keyring (`KeyringUnavailable`,
 the caller runs without a store), and a store from a newer Wardview (`StoreTooNew`: setting it aside
 would hide that build's data from it).
+
+Trying the wrong key loses nothing of the old store: closing that connection checkpoints the old
+write-ahead log into the old file, copying its encrypted pages as they are (the old key still reads them;
+tests/unit/store/test_store_recovery.py shows it).
 """
 
 from __future__ import annotations
