@@ -50,7 +50,7 @@ def open_database(
         _unlock(connection, key)
         if existed:
             _check_integrity(connection)
-        _configure(connection)
+        configure(connection)
         migrate(connection, migrations)
     except BaseException:
         connection.close()
@@ -84,7 +84,8 @@ def _check_integrity(connection: Connection) -> None:
         raise StoreCorrupt()
 
 
-def _configure(connection: Connection) -> None:
+def configure(connection: Connection) -> None:
+    """The settings every store connection runs with (also what the store benchmark gives plain sqlite3)."""
     mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         log.warning("The store is not in WAL mode (%s)", mode)

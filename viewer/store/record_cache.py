@@ -2,10 +2,10 @@
 and what stays on screen when a source fails.
 
 Each source record is one row holding the whole mapped `SourceRecord` as msgpack (msgspec, typed on the
-way back in), written in one transaction: a crash leaves that record wholly old or wholly new. A payload
-is read back only when both its format version and its shape (a hash of the domain types' schema) match
-this build; any other payload, or one that does not decode, is "not cached" rather than a guess at what
-an older build meant, since the sources are asked again on every open anyway.
+way back in) compressed with zlib, written in one transaction: a crash leaves that record wholly old or
+wholly new. A payload is read back only when both its format version and its shape (a hash of the domain
+types' schema) match this build; any other payload, or one that does not decode, is "not cached" rather
+than a guess at what an older build meant, since the sources are asked again on every open anyway.
 
 PDS demographics are kept as their own source row (`pds`), never for a patient PDS marks restricted:
 CLINICAL.md, never cache what PDS withheld.
@@ -17,6 +17,7 @@ import contextlib
 import gc
 import hashlib
 import logging
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,8 +35,13 @@ from viewer.store.row_values import from_stamp, nhs_key, stamp, utc_now
 
 log = logging.getLogger(__name__)
 
-# Bump when the meaning of a stored field changes without its type changing (the shape hash sees the rest).
+# Bump when the meaning of a stored field changes without its type changing (the shape hash sees the rest),
+# or the encoding does. Format 1: msgpack (msgspec) of the domain value, then zlib.
 PAYLOAD_FORMAT = 1
+# The fastest zlib level. msgpack of a record repeats every field name in every item, so even level 1 makes
+# the large sandbox record 9x smaller (8.0 MB -> 0.9 MB, ~55 ms); SQLCipher then encrypts, authenticates
+# and writes 9x fewer pages, which costs more than the compression saves (tests/bench/bench_store.py).
+ZLIB_LEVEL = 1
 RECORD_SOURCES = (SourceKind.GP, SourceKind.HOSPITAL)
 
 
@@ -157,8 +163,8 @@ class RecordCache:
             return None
         try:
             with collector_paused():
-                value = self._decoders[source].decode(payload)
-        except msgspec.MsgspecError as exc:
+                value = self._decoders[source].decode(zlib.decompress(payload))
+        except (msgspec.MsgspecError, zlib.error) as exc:
             log.warning("A cached %s record could not be read (%s): not used", source.label,
                         type(exc).__name__)
             return None
@@ -189,7 +195,7 @@ class RecordCache:
 
     def _write(self, key: str, source: SourceKind, retrieved_at: datetime, etag: str | None,
                value: SourceRecord | Patient) -> None:
-        payload = self._encoder.encode(value)
+        payload = zlib.compress(self._encoder.encode(value), ZLIB_LEVEL)
         retrieved = stamp(retrieved_at)
         now = stamp(self._clock())
         with self._store.transaction() as db:

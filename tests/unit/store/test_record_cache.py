@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -168,8 +170,11 @@ def test_a_payload_of_another_format_is_not_cached(cache: RecordCache, column: s
     assert NHS not in caplog.text and "QUILLFEATHER" not in caplog.text
 
 
-@pytest.mark.parametrize("payload", [b"", b"\xc1", msgspec.msgpack.encode({"source": "gp"}),
-                                     msgspec.msgpack.encode(gp_record(1, SourceKind.HOSPITAL))])
+@pytest.mark.parametrize("payload", [
+    b"", b"\xc1", zlib.compress(b"\xc1"), msgspec.msgpack.encode(gp_record()),  # not compressed
+    zlib.compress(msgspec.msgpack.encode({"source": "gp"})),
+    zlib.compress(msgspec.msgpack.encode(gp_record(1, SourceKind.HOSPITAL))),
+])
 def test_a_payload_that_does_not_decode_is_not_cached(cache: RecordCache, payload: bytes, caplog) -> None:
     cache.save_source(NHS, gp_record())
     with cache.store.transaction() as db:
@@ -282,7 +287,7 @@ def test_info_counts_and_names_the_keyring_entry_not_the_key(
 def test_a_full_disk_is_store_full_and_keeps_the_old_copy(store: Store, cache: RecordCache) -> None:
     cache.save_source(NHS, gp_record(1))
     big = dataclasses.replace(gp_record(2), unreadable=tuple(
-        Unreadable("gp", "Observation", f"o{i}", "x" * 200) for i in range(2000)))
+        Unreadable("gp", "Observation", f"o{i}", secrets.token_hex(100)) for i in range(2000)))
     with store.reading() as db:
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         db.execute(f"PRAGMA max_page_count = {pages + 5}")
