@@ -126,6 +126,10 @@ def test_purge_follows_the_machine_retention_setting(data_home: Path, fresh_keyr
     assert main(["cache", "purge"]) == 0
     assert "1 patient(s) not opened in the last 24 hours" in capsys.readouterr().out.splitlines()[-1]
     assert patients_in(path) == {RECENT}
+    machine.write_text("cache_retention_hours = 0\n")
+    assert main(["cache", "purge"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert patients_in(path) == {RECENT}
     machine.write_text("cache_retention_hours = 'soon'\n")
     assert main(["cache", "purge"]) == 2
     assert "cache_retention_hours" in capsys.readouterr().err

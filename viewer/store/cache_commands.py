@@ -18,7 +18,7 @@ from viewer.store.errors import StoreError, StoreMissing
 from viewer.store.keys import keyring_name
 from viewer.store.record_cache import CacheInfo, RecordCache
 
-OK, UNUSABLE = 0, 1
+OK, UNUSABLE, BAD_USAGE = 0, 1, 2
 
 
 def _open(path: Path, err: TextIO) -> Store | None:
@@ -62,6 +62,10 @@ def describe(info: CacheInfo, backend: str) -> str:
 
 def run_purge(path: Path, *, retention_hours: int, nhs_number: str | None, out: TextIO, err: TextIO) -> int:
     """Without a patient: everything not opened within the retention time; with one: that patient."""
+    if nhs_number is None and retention_hours < 1:
+        print(f"wardview: setting 'cache_retention_hours' is {retention_hours}; it must be at least 1",
+              file=err)
+        return BAD_USAGE
     store = _open(path, err)
     if store is None:
         return UNUSABLE

@@ -236,6 +236,8 @@ class RecordCache:
         than `older_than` go too, cached or not. Returns how many patients' records were removed."""
         if older_than is None and nhs_number is None:
             raise ValueError("purge needs older_than, nhs_number or both")
+        if older_than is not None and older_than <= timedelta(0):
+            raise ValueError("a retention time must be positive (zero would purge every record at once)")
         conditions, values = [], []
         if older_than is not None:
             conditions.append("last_opened < ?")

@@ -238,6 +238,8 @@ def test_purge_by_patient(store: Store, cache: RecordCache, clock: Clock) -> Non
     assert cache.purge(older_than=timedelta(hours=1), nhs_number=OTHER) == 1
     with pytest.raises(ValueError):
         cache.purge()
+    with pytest.raises(ValueError, match="positive"):
+        cache.purge(older_than=timedelta(0))
 
 
 def test_forget_drops_the_patient_but_not_their_open_tab(store: Store, cache: RecordCache) -> None:
