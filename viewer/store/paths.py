@@ -29,5 +29,6 @@ def default_store_path(file_name: str = STORE_FILE) -> Path:
 
 def store_path_for(*, sandbox: bool) -> Path:
     """The store a run uses: `--sandbox` runs keep synthetic data in their own file, never beside real
-    records. The app and `wardview cache ... --sandbox` both ask here, so they always agree."""
+    records. `wardview cache ... --sandbox` asks here; the app's wiring should too, so the two cannot
+    drift apart (it names the same files itself today)."""
     return default_store_path(SANDBOX_STORE_FILE if sandbox else STORE_FILE)
