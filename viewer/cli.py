@@ -1,7 +1,7 @@
 """Command line: `wardview [--sandbox] [--demo-user U] [--patient N | wardview://patient/N]`,
-`wardview sandbox serve`,
-`wardview inspect FILE... [--json]`, `wardview fetch NHS_NUMBER [--json]`,
-`wardview audit verify|show [--store PATH]`."""
+`wardview sandbox serve`, `wardview inspect FILE... [--json]`, `wardview fetch NHS_NUMBER [--json]`,
+`wardview audit verify|show [--store PATH]`,
+`wardview cache info [--json] [--sandbox]`, `wardview cache purge [--patient N] [--sandbox]`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in (verify, show):
         command.add_argument("--store", type=Path, metavar="PATH",
                              help="the store file (default: this user's Wardview store)")
+    _add_cache_commands(sub)
     return parser
 
 
@@ -78,6 +79,14 @@ def _add_fetch(sub: Any) -> None:
                        "(recorded in the audit, flagged for review)")
 
 
+def _settings_or_none() -> Any:
+    try:
+        return load_settings(ConfigPaths.default())
+    except ConfigError as exc:
+        print(f"wardview: {exc}", file=sys.stderr)
+        return None
+
+
 def _fetch(args: argparse.Namespace) -> int:
     from viewer.headless import FetchRequest, run_fetch
 
@@ -85,10 +94,8 @@ def _fetch(args: argparse.Namespace) -> int:
         print("wardview fetch: that is not a valid NHS number (the check digit does not match)",
               file=sys.stderr)
         return 2
-    try:
-        settings = load_settings(ConfigPaths.default())
-    except ConfigError as exc:
-        print(f"wardview: {exc}", file=sys.stderr)
+    settings = _settings_or_none()
+    if settings is None:
         return 2
     request = FetchRequest(normalise(args.nhs_number), as_json=args.as_json, sandbox=args.sandbox,
                            seed=args.seed, username=args.demo_user, role_id=args.role,
@@ -98,6 +105,41 @@ def _fetch(args: argparse.Namespace) -> int:
     except PermissionError as exc:
         print(f"wardview: {exc}", file=sys.stderr)
         return 2
+
+
+def _add_cache_commands(sub: argparse._SubParsersAction) -> None:
+    cache = sub.add_parser("cache", help="the encrypted record cache "
+                           "(exit 0 done, 1 store unusable, 2 bad usage)")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    info = cache_sub.add_parser("info", help="where the store is, its size, what it holds and the keyring "
+                                "entry of its key (never the key)")
+    info.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
+    purge = cache_sub.add_parser("purge", help="remove the records not opened within the retention time "
+                                 "(setting cache_retention_hours), or one patient's")
+    purge.add_argument("--patient", metavar="NHS_NUMBER", dest="purge_patient",
+                       help="remove this patient's cached records, however recent")
+    for command in (info, purge):
+        # own dest: a subcommand's default would overwrite `wardview --sandbox cache ...`
+        command.add_argument("--sandbox", action="store_true", dest="cache_sandbox",
+                             help="the store the --sandbox runs use")
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    from viewer.store.cache_commands import run_info, run_purge
+    from viewer.store.paths import store_path_for
+
+    path = store_path_for(sandbox=args.sandbox or args.cache_sandbox)
+    if args.cache_command == "info":
+        return run_info(path, as_json=args.as_json, out=sys.stdout, err=sys.stderr)
+    patient = args.purge_patient
+    if patient is not None and not is_valid(patient):
+        print("wardview: --patient is not a valid NHS number", file=sys.stderr)
+        return 2
+    settings = _settings_or_none()
+    if settings is None:
+        return 2
+    return run_purge(path, retention_hours=settings.cache_retention_hours,
+                     nhs_number=normalise(patient) if patient else None, out=sys.stdout, err=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.audit_command == "verify":
             return run_verify(args.store, out=sys.stdout, err=sys.stderr)
         return run_show(args.store, args.last, out=sys.stdout, err=sys.stderr)
+    if args.command == "cache":
+        return _run_cache(args)
     if args.patient and not is_valid(args.patient):
         print("wardview: --patient is not a valid NHS number", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ from typing import Any
 import sqlcipher3
 from keyring.backend import KeyringBackend
 
-from viewer.store.errors import StoreCorrupt, StoreMissing, WrongKey
+from viewer.store.errors import StoreCorrupt, StoreFull, StoreMissing, WrongKey
 from viewer.store.keys import StoreKey, load_store_key
 from viewer.store.migrations import MIGRATIONS, Migration, migrate
 
@@ -50,7 +50,7 @@ def open_database(
         _unlock(connection, key)
         if existed:
             _check_integrity(connection)
-        _configure(connection)
+        configure(connection)
         migrate(connection, migrations)
     except BaseException:
         connection.close()
@@ -84,7 +84,8 @@ def _check_integrity(connection: Connection) -> None:
         raise StoreCorrupt()
 
 
-def _configure(connection: Connection) -> None:
+def configure(connection: Connection) -> None:
+    """The settings every store connection runs with (also what the store benchmark gives plain sqlite3)."""
     mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         log.warning("The store is not in WAL mode (%s)", mode)
@@ -92,6 +93,16 @@ def _configure(connection: Connection) -> None:
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA temp_store = MEMORY")
     connection.execute("PRAGMA foreign_keys = ON")
+    # Every page is encrypted, so a freed page on disk is ciphertext either way. What secure_delete adds:
+    # a purged record is zeroed before its page is encrypted again, so whoever later obtains the key (it
+    # sits in the user's keyring, readable by anything running as that user) still cannot read what
+    # retention already removed. The cost is writing zeros over freed content, small next to encryption.
+    connection.execute("PRAGMA secure_delete = ON")
+
+
+def _is_full(exc: sqlcipher3.OperationalError) -> bool:
+    """SQLITE_FULL: a full disk, or the page limit (`PRAGMA max_page_count`) the tests use to simulate one."""
+    return getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL" or "disk is full" in str(exc)
 
 
 class Store:
@@ -127,15 +138,26 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Writes inside are committed together or not at all (BEGIN IMMEDIATE: no late lock failure)."""
+        """Writes inside are committed together or not at all (BEGIN IMMEDIATE: no late lock failure).
+
+        A full disk is `StoreFull`, whichever statement (or the commit) ran into it; nothing was kept.
+        """
         with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self._connection
-            except BaseException:
-                self._connection.execute("ROLLBACK")
+                self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._connection
+                    self._connection.execute("COMMIT")
+                except BaseException:
+                    # SQLite may already have rolled back by itself (it does on SQLITE_FULL).
+                    if self._connection.in_transaction:
+                        self._connection.execute("ROLLBACK")
+                    raise
+            except sqlcipher3.OperationalError as exc:
+                if _is_full(exc):
+                    log.error("A store write failed: the disk is full")
+                    raise StoreFull() from None
                 raise
-            self._connection.execute("COMMIT")
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:

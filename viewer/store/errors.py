@@ -62,3 +62,15 @@ class StoreMissing(StoreError):
     """Asked to open an existing store (never create one) and there is none at that path."""
 
     default_message = "There is no Wardview store at that path."
+
+
+class StoreFull(StoreError):
+    """A write failed because the disk (or the store's page limit) is full: nothing of it was kept.
+
+    The caller keeps what is on screen; only the copy on disk is missing, so the message says that.
+    """
+
+    default_message = (
+        "The disk of this PC is full, so Wardview could not save a copy of this record. What is on screen "
+        "is complete and current; contact IT to free space."
+    )

@@ -100,6 +100,16 @@ def load_store_key(
         return _parse(stored)
     if not create:
         raise KeyMissing()
+    return _create(chosen, entry)
+
+
+def new_store_key(store_id: str, *, backend: KeyringBackend | None = None) -> StoreKey:
+    """A fresh key for store `store_id`, replacing whatever the keyring held (only for a new, empty store:
+    recovery calls it after the file the old entry belonged to was set aside)."""
+    return _create(usable_backend(backend), key_entry(store_id))
+
+
+def _create(chosen: KeyringBackend, entry: str) -> StoreKey:
     key = StoreKey(secrets.token_bytes(KEY_BYTES))
     try:
         chosen.set_password(SERVICE, entry, key.raw.hex())

@@ -3,7 +3,7 @@
 Each migration runs in its own transaction together with the bump of `user_version`, so a crash leaves
 the store at the old version or the new one, never between. A store newer than this code is refused
 rather than opened (`StoreTooNew`): an older viewer writing to it could lose what it does not know.
-Issue 5 appends its record tables as version 2 and on; a released migration is never edited.
+Version 2 holds the record cache and the session journal; a released migration is never edited.
 """
 
 from __future__ import annotations
@@ -77,7 +77,48 @@ _AUDIT_TABLES = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "audit log", _AUDIT_TABLES),)
+_RECORD_CACHE_TABLES = (
+    # One row per patient the cache holds anything for; `last_opened` drives retention.
+    """
+    CREATE TABLE cached_patient (
+        nhs_number TEXT PRIMARY KEY,
+        last_opened TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    # One row per patient and source (gp, hospital, and the PDS trace as 'pds'): the whole mapped record
+    # in one payload, so one row written in one transaction is one record wholly old or wholly new. The
+    # FHIR logical ids (GP Connect STR05) travel inside the payload, in each item's provenance.
+    """
+    CREATE TABLE cached_source (
+        nhs_number TEXT NOT NULL REFERENCES cached_patient (nhs_number) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('gp', 'hospital', 'pds')),
+        retrieved_at TEXT NOT NULL,
+        etag TEXT,
+        format INTEGER NOT NULL,
+        shape TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        PRIMARY KEY (nhs_number, source)
+    )
+    """,
+    "CREATE INDEX cached_patient_last_opened ON cached_patient (last_opened)",
+    # Which patients each clinician has open, in the order opened, so a start after a crash can offer
+    # them back to the same clinician. No reference to cached_patient: a patient is open before (and
+    # whether or not) anything of theirs is cached.
+    """
+    CREATE TABLE session_journal (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL,
+        nhs_number TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        UNIQUE (user_id, nhs_number)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "audit log", _AUDIT_TABLES),
+    Migration(2, "record cache and session journal", _RECORD_CACHE_TABLES),
+)
 
 
 def schema_version(connection: Connection) -> int:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 STORE_FILE = "wardview.db"
+SANDBOX_STORE_FILE = "sandbox.db"
 
 
 def data_dir() -> Path:
@@ -24,3 +25,10 @@ def data_dir() -> Path:
 def default_store_path(file_name: str = STORE_FILE) -> Path:
     """The store file; `--sandbox` runs may pass another name so synthetic data never mixes with real."""
     return data_dir() / file_name
+
+
+def store_path_for(*, sandbox: bool) -> Path:
+    """The store a run uses: `--sandbox` runs keep synthetic data in their own file, never beside real
+    records. `wardview cache ... --sandbox` asks here; the app's wiring should too, so the two cannot
+    drift apart (it names the same files itself today)."""
+    return default_store_path(SANDBOX_STORE_FILE if sandbox else STORE_FILE)

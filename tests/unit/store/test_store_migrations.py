@@ -40,21 +40,32 @@ def test_reopening_a_store_does_not_migrate_again(tmp_path: Path) -> None:
 
 
 def test_later_migrations_apply_in_order_on_an_older_store(tmp_path: Path) -> None:
-    """How issue 5 will add its tables: an older store gets only the steps it lacks."""
+    """How a later issue adds its tables: an older store gets only the steps it lacks."""
     backend = MemoryKeyring()
     Store.open(tmp_path / "s.db", backend=backend).close()
     seen: list[int] = []
+    now = latest_version()
     extra = (
         *MIGRATIONS,
-        Migration(2, "records", ("CREATE TABLE record (id INTEGER PRIMARY KEY, body BLOB)",),
-                  apply=lambda db: seen.append(2)),
-        Migration(3, "record index", ("CREATE INDEX record_body ON record (body)",),
-                  apply=lambda db: seen.append(3)),
+        Migration(now + 1, "records", ("CREATE TABLE record (id INTEGER PRIMARY KEY, body BLOB)",),
+                  apply=lambda db: seen.append(now + 1)),
+        Migration(now + 2, "record index", ("CREATE INDEX record_body ON record (body)",),
+                  apply=lambda db: seen.append(now + 2)),
     )
     with Store.open(tmp_path / "s.db", backend=backend, migrations=extra) as store, store.reading() as db:
-        assert schema_version(db) == 3
+        assert schema_version(db) == now + 2
         assert ("index", "record_body") in _schema(db)
-    assert seen == [2, 3]
+    assert seen == [now + 1, now + 2]
+
+
+def test_a_version_1_store_gets_the_record_cache(tmp_path: Path) -> None:
+    """A store made by the audit-only build keeps its audit tables and gains the cache's (version 2)."""
+    backend = MemoryKeyring()
+    Store.open(tmp_path / "s.db", backend=backend, migrations=MIGRATIONS[:1]).close()
+    with Store.open(tmp_path / "s.db", backend=backend) as store, store.reading() as db:
+        assert schema_version(db) == 2
+        assert {("table", "audit_entry"), ("table", "cached_patient"), ("table", "cached_source"),
+                ("table", "session_journal")} <= set(_schema(db))
 
 
 def test_a_failing_migration_leaves_the_previous_version() -> None:
@@ -64,10 +75,11 @@ def test_a_failing_migration_leaves_the_previous_version() -> None:
     def explode(connection) -> None:
         raise RuntimeError("disk full")
 
-    broken = (*MIGRATIONS, Migration(2, "broken", ("CREATE TABLE half (x)",), apply=explode))
+    now = latest_version()
+    broken = (*MIGRATIONS, Migration(now + 1, "broken", ("CREATE TABLE half (x)",), apply=explode))
     with pytest.raises(RuntimeError):
         migrate(db, broken)
-    assert schema_version(db) == 1
+    assert schema_version(db) == now
     assert ("table", "half") not in _schema(db)
     assert not db.in_transaction
 

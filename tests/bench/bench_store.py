@@ -1,0 +1,159 @@
+"""Record cache benchmark: the large sandbox patient saved and loaded through RecordCache on SQLCipher and on
+plain sqlite3 (same schema, same code and SQL, no key), and "open from cache to record ready".
+
+Run it as a script (pytest never collects tests/bench, and nothing here is pass/fail):
+
+    .venv/bin/python tests/bench/bench_store.py [--runs N] [--profile]
+
+Input: the sandbox's large-record patient mapped from both sources (GP Connect ~2,000 entries, hospital
+over 10,000 results) as an open caches it: save = GP record + hospital record + PDS demographics, three
+transactions; load = `RecordCache.load` (read + decode). The ratio SQLCipher / sqlite3 is the cost of
+encryption (issue 5 aims at <= 1.5x). "Open from cache to record ready" = `RecordCache.load` +
+`viewer.record.combined.combine(...)` as OpenRecord calls it (aim <= 100 ms). `--profile` prints where
+`combine` spends its time. Medians of several runs, all in one process; the store files live in a fresh
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def median_ms(action: Callable[[], object], runs: int) -> float:
+    """Median wall time of `runs` calls after one warm-up (the collector runs as it would in the app)."""
+    action()
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def plain_store(path: Path) -> object:
+    """The same schema and connection settings on plain sqlite3: what the store would cost unencrypted."""
+    from viewer.store.database import Store, configure
+    from viewer.store.migrations import migrate
+
+    connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    configure(connection)
+    migrate(connection)
+    return Store(connection, path, "bench-plain")
+
+
+def encrypted_store(path: Path) -> object:
+    from tests.support.memory_keyring import MemoryKeyring
+    from viewer.store.database import Store
+
+    return Store.open(path, backend=MemoryKeyring())
+
+
+def table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per measurement (median)")
+    parser.add_argument("--profile", action="store_true", help="profile combine() and print the top entries")
+    args = parser.parse_args(argv)
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import msgspec
+
+    from tests.support.large_record import large_record
+    from viewer.domain.provenance import SourceKind
+    from viewer.record.combined import combine
+    from viewer.record.status import SourceState, SourceStatus
+    from viewer.store.record_cache import RecordCache, collector_paused
+
+    record = large_record()
+    nhs, gp, hospital = record.nhs_number, record.gp, record.hospital
+    assert gp.patient is not None
+    sizes = [len(msgspec.msgpack.encode(r)) for r in (gp, hospital)]
+    items = sum(len(getattr(r, f)) for r in (gp, hospital) for f in
+                ("allergies", "medications", "problems", "encounters", "observations", "reports",
+                 "immunisations", "referrals", "documents", "flags"))
+    print(f"median of {args.runs} runs, Python {sys.version.split()[0]}; large sandbox patient: "
+          f"{items} items, payload GP {sizes[0] / 1e6:.2f} MB + hospital {sizes[1] / 1e6:.2f} MB (msgpack)")
+
+    def save(cache: RecordCache) -> None:
+        cache.save_demographics(nhs, gp.patient, gp.retrieved_at)  # type: ignore[arg-type]
+        cache.save_source(nhs, gp, etag='W/"1"')
+        cache.save_source(nhs, hospital)
+
+    results: dict[str, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="wardview-bench-") as folder:
+        for name, make in (("SQLCipher 4 (encrypted)", encrypted_store), ("sqlite3 (plain)", plain_store)):
+            store = make(Path(folder) / f"{name.split()[0].lower()}.db")
+            cache = RecordCache(store)  # type: ignore[arg-type]
+            saved = median_ms(lambda cache=cache: save(cache), args.runs)
+            loaded = median_ms(lambda cache=cache: cache.load(nhs), args.runs)
+            results[name] = (saved, loaded)
+            if name.startswith("SQLCipher"):
+                encrypted_cache = cache
+            else:
+                store.close()  # type: ignore[attr-defined]
+        (enc_save, enc_load), (plain_save, plain_load) = results.values()
+        rows = [(name, f"{s:.1f}", f"{lo:.1f}") for name, (s, lo) in results.items()]
+        rows.append(("SQLCipher / sqlite3", f"{enc_save / plain_save:.2f}x", f"{enc_load / plain_load:.2f}x"))
+        print("\nStore write and read-back (GP + hospital + demographics)\n")
+        print(table(("store", "save ms", "load ms"), rows))
+
+        statuses = {kind: SourceStatus(kind, SourceState.LOADED, at=gp.retrieved_at)
+                    for kind in (SourceKind.GP, SourceKind.HOSPITAL)}
+
+        def ready() -> object:
+            cached = encrypted_cache.load(nhs)
+            assert cached is not None
+            return combine(cached.demographics, statuses, cached.sources[SourceKind.GP].record,
+                           cached.sources[SourceKind.HOSPITAL].record)
+
+        def decode_only() -> object:
+            decoder = msgspec.msgpack.Decoder(type(gp))
+            with collector_paused():
+                return [decoder.decode(b) for b in blobs]
+
+        blobs = [msgspec.msgpack.encode(gp), msgspec.msgpack.encode(hospital)]
+        total = median_ms(ready, args.runs)
+        combine_only = median_ms(lambda: combine(gp.patient, statuses, gp, hospital), args.runs)
+        decode = median_ms(decode_only, args.runs)
+        print("\nOpen from cache to record ready (SQLCipher)\n")
+        print(table(("step", "ms"), [
+            ("RecordCache.load (read + decode)", f"{enc_load:.1f}"),
+            ("  of which msgpack decode alone", f"{decode:.1f}"),
+            ("combine(...) alone", f"{combine_only:.1f}"),
+            ("load + combine (record ready)", f"{total:.1f}"),
+        ]))
+        encrypted_cache.store.close()
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(3):
+            combine(gp.patient, statuses, gp, hospital)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
+        print("\ncombine() x3, by cumulative time\n")
+        print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
