@@ -85,13 +85,46 @@ def install_crash_hook(report: Callable[[str], None]) -> None:
     threading.excepthook = lambda args: hook(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
 
 
+PURGE_INTERVAL_MS = 60 * 60 * 1000
+
+
+def start_retention(local: Any, settings: Settings, runner: Any, parent: Any) -> Any:
+    """Purge records not opened within the retention time now and every hour, off the GUI thread."""
+    import asyncio
+
+    from PySide6.QtCore import QTimer
+
+    def purge() -> None:
+        runner.submit(asyncio.to_thread(local.purge_expired, settings.cache_retention_hours))
+
+    timer = QTimer(parent, interval=PURGE_INTERVAL_MS)
+    timer.timeout.connect(purge)
+    timer.start()
+    purge()
+    return timer
+
+
+def end_session_at_exit(window: Any, workspace: Any, runner: Any) -> None:
+    """Closing the window signs the clinician out (audited, tokens revoked, the session journal closed),
+    so the next start offers nothing to reopen; only a crash or a kill leaves patients to offer."""
+    session = window.session
+    if session is None:
+        return
+    window.session = None
+    try:
+        runner.run_blocking(workspace.sign_out(session), timeout=5)
+    except Exception as exc:  # shutting down: the audit entry was written first; revocation may fail
+        log.warning("Sign-out at exit did not complete (%s)", type(exc).__name__)
+
+
 def run(settings: Settings, options: LaunchOptions) -> int:
     """Start the GUI. Returns the process exit code."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from viewer.auth.session_policy import SessionPolicy
-    from viewer.services.compose import build_workspace, http_client_for, open_audit
+    from viewer.services.compose import build_workspace, http_client_for, open_local_store
+    from viewer.store.paths import store_path_for
     from viewer.ui.main_window import MainWindow
     from viewer.ui.runner import AsyncRunner
     from viewer.ui.single_instance import SingleInstance, hand_over, server_name
@@ -127,20 +160,21 @@ def run(settings: Settings, options: LaunchOptions) -> int:
         session = getattr(holder.get("workspace"), "current_session", None)
         return session.tokens.access_token if session is not None else None
 
-    # Synthetic data never shares a store with real records.
-    audit, sender, store_problem = open_audit(
-        settings, http, store_file="sandbox.db" if options.sandbox else "wardview.db", token=current_token
-    )
+    # Synthetic data never shares a store with real records (store_path_for).
+    local = open_local_store(settings, http, path=store_path_for(sandbox=options.sandbox),
+                             token=current_token)
     try:
         workspace = build_workspace(
             settings, http, browser_for, sandbox=options.sandbox,
-            demo_users=demo_users, demo_patients=demo_patients, audit=audit,
+            demo_users=demo_users, demo_patients=demo_patients, local=local,
         )
     except Exception:
         runner.stop(http.aclose)
+        local.close()
         if sandbox is not None:
             sandbox.stop()
         raise
+    sender = local.sender
     holder["workspace"] = workspace
     sending = runner.submit(sender.run()) if sender is not None else None
     window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings))
@@ -155,11 +189,13 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     if not scripted and single.listen():  # a scripted run never takes the name
         single.patient_requested.connect(window.handover)
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
-    if store_problem:
-        window.statusBar().showMessage(store_problem)
+    store_message = local.problem or local.notice
+    if store_message:
+        window.statusBar().showMessage(store_message)
         # non-blocking: an unattended demo or a scripted check must not stop at this box
-        notice = QMessageBox(QMessageBox.Icon.Warning, "Wardview", store_problem, parent=window)
+        notice = QMessageBox(QMessageBox.Icon.Warning, "Wardview", store_message, parent=window)
         QTimer.singleShot(0, notice.open)
+    purge_timer = start_retention(local, settings, runner, app)
     window.resize(1366, 768)
     window.show()
     if options.demo_user:
@@ -178,9 +214,12 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     try:
         return app.exec()
     finally:
+        purge_timer.stop()
         single.close()
+        end_session_at_exit(window, workspace, runner)
         if sending is not None:
             runner.loop.call_soon_threadsafe(sending.cancel)
         runner.stop(http.aclose)
+        local.close()
         if sandbox is not None:
             sandbox.stop()

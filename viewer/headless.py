@@ -65,9 +65,10 @@ async def _fetch(
     err: TextIO,
 ) -> int:
     from viewer.record.export import record_to_dict, record_to_text
-    from viewer.services.compose import build_workspace, http_client_for, open_audit
+    from viewer.services.compose import build_workspace, http_client_for, open_local_store
     from viewer.services.fetch import FetchRefused, all_sources_answered, fetch_record
     from viewer.services.open_record import CACHE_PROBLEM
+    from viewer.store.paths import store_path_for
 
     def say(text: str) -> None:
         print(f"wardview fetch: {text}", file=err, flush=True)
@@ -79,13 +80,15 @@ async def _fetch(
         session = getattr(holder.get("workspace"), "current_session", None)
         return session.tokens.access_token if session is not None else None
 
+    local = open_local_store(settings, http, path=store_path_for(sandbox=request.sandbox),
+                             token=current_token)
+    sender = local.sender
+    problem = local.problem
     try:
-        audit, sender, problem = open_audit(
-            settings, http, store_file="sandbox.db" if request.sandbox else "wardview.db", token=current_token
-        )
-        if problem:
-            say(problem)
-        workspace = build_workspace(settings, http, browser_for, sandbox=request.sandbox, audit=audit)
+        for message in (local.problem, local.notice):
+            if message:
+                say(message)
+        workspace = build_workspace(settings, http, browser_for, sandbox=request.sandbox, local=local)
         holder["workspace"] = workspace
         say(f"opening the record of NHS number {format_nhs_number(request.nhs_number)}")
         try:
@@ -120,3 +123,4 @@ async def _fetch(
         return 0 if all_sources_answered(record) and kept else 1
     finally:
         await http.aclose()
+        local.close()

@@ -9,9 +9,10 @@ import pytest
 
 from tests.support.sandbox_wiring import patient_number, sandbox_settings
 from viewer.app import demo_lists, sandbox_browser
-from viewer.services.compose import build_workspace, http_client_for, open_audit
+from viewer.services.compose import build_workspace, http_client_for, open_local_store
 from viewer.services.relationship import NeedsEmergencyAccess
 from viewer.services.workspace import NoSuitableRole
+from viewer.store.paths import default_store_path
 
 
 def test_accesses_are_audited_locally_and_sent(sandbox, tmp_path, monkeypatch):
@@ -29,11 +30,12 @@ def test_accesses_are_audited_locally_and_sent(sandbox, tmp_path, monkeypatch):
             session = holder["ws"].current_session
             return session.tokens.access_token if session else holder.get("last_token")
 
-        audit, sender, problem = open_audit(settings, http, store_file="audit-wiring.db", token=token)
-        assert problem is None and sender is not None
+        local = open_local_store(settings, http, path=default_store_path("audit-wiring.db"), token=token)
+        sender = local.sender
+        assert local.problem is None and sender is not None
         users, patients = demo_lists(sandbox.info)
         ws = build_workspace(settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
-                             demo_users=users, demo_patients=patients, audit=audit)
+                             demo_users=users, demo_patients=patients, local=local)
         holder["ws"] = ws
         try:
             session = await ws.sign_in("dr.morgan")
@@ -51,7 +53,7 @@ def test_accesses_are_audited_locally_and_sent(sandbox, tmp_path, monkeypatch):
                 await ws.open_record(inpatient, admin, lambda _r: None)
             await ws.sign_out(admin)
             await ws.sign_out(session)
-            return audit, result
+            return local.audit, result
         finally:
             await http.aclose()
 

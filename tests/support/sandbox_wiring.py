@@ -6,8 +6,9 @@ from typing import Any
 
 from viewer.app import demo_lists, sandbox_browser
 from viewer.config import Settings
-from viewer.services.compose import build_workspace, http_client_for, open_audit
+from viewer.services.compose import build_workspace, http_client_for, open_local_store
 from viewer.services.workspace import Workspace
+from viewer.store.paths import default_store_path
 
 # Most sandbox tests are about what a record shows, not who may open it, and only one demo patient is in
 # hospital now; they open records as the demo does for everyone else: through the emergency route.
@@ -49,13 +50,13 @@ def make_workspace(
     """Must be called on the event loop that will use it (the http client belongs to that loop).
 
     `emergency_reason=None` gives the bare Workspace, with the legitimate-relationship check in force.
-    `audit_store` names the encrypted store (under XDG_DATA_HOME) the real audit writes to, as the app does;
-    without it nothing is audited.
+    `audit_store` names the encrypted store (under XDG_DATA_HOME) the real audit, record cache and session
+    journal use, as the app does; without it nothing is audited or kept.
     """
     settings = sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
-    audit = None
+    local = None
     if audit_store is not None:
         holder: dict[str, Any] = {}
 
@@ -63,12 +64,12 @@ def make_workspace(
             session = getattr(holder.get("workspace"), "current_session", None)
             return session.tokens.access_token if session is not None else None
 
-        audit, _sender, problem = open_audit(settings, http, store_file=audit_store, token=token)
-        if problem is not None:
-            raise RuntimeError(problem)
+        local = open_local_store(settings, http, path=default_store_path(audit_store), token=token)
+        if local.problem is not None:
+            raise RuntimeError(local.problem)
     workspace = build_workspace(
         settings, http, sandbox_browser(sandbox.info["ca_cert"]), sandbox=True,
-        demo_users=users, demo_patients=patients, audit=audit,
+        demo_users=users, demo_patients=patients, local=local,
     )
     if audit_store is not None:
         holder["workspace"] = workspace

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -29,7 +31,9 @@ from viewer.sources.stu3_mapping import map_structured_record
 from viewer.store.audit_log import AuditLog
 from viewer.store.database import Store
 from viewer.store.errors import StoreError
-from viewer.store.paths import default_store_path
+from viewer.store.record_cache import RecordCache
+from viewer.store.recovery import open_or_recover
+from viewer.store.session_journal import SessionJournal
 
 
 def http_client_for(settings: Settings) -> httpx.AsyncClient:
@@ -75,7 +79,9 @@ def check_settings(settings: Settings) -> None:
     gpconnect_areas_from(settings, datetime.now(UTC).date())
 
 
-def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord:
+def build_open_record(
+    settings: Settings, http: httpx.AsyncClient, *, cache: RecordCache | None = None
+) -> OpenRecord:
     gp_configured = bool(settings.sds_url)
     sources = RecordSources(
         pds=PdsClient(http, settings.pds_url, timeout=settings.pds_timeout_seconds),
@@ -99,23 +105,48 @@ def build_open_record(settings: Settings, http: httpx.AsyncClient) -> OpenRecord
         map_hospital=map_hospital_record,
         pds_is_fresh=is_fresh,
     )
-    return OpenRecord(sources, org_ods=settings.ods_code, org_name=settings.org_name)
+    return OpenRecord(sources, org_ods=settings.ods_code, org_name=settings.org_name, cache=cache)
 
 
-def open_audit(
-    settings: Settings, http: httpx.AsyncClient, *, store_file: str, token: Callable[[], str | None]
-) -> tuple[Audit, AuditSender | None, str | None]:
-    """The audit facade on the encrypted store, and its sender when an audit endpoint is configured.
-    When the store cannot be opened (no keyring, wrong key, corrupt file) the viewer still runs, holding
-    entries in memory, and the third value says why in words for the screen."""
+@dataclass
+class LocalStore:
+    """What this run keeps on this PC, all on the one encrypted store: the audit (and its sender), the
+    record cache and the session journal. Without a usable store the viewer still runs: the audit holds
+    entries in memory, nothing is cached, and `problem` says why in words for the screen. `notice` says
+    when an unreadable store was set aside and a new one started."""
+
+    store: Store | None
+    audit: Audit
+    sender: AuditSender | None = None
+    cache: RecordCache | None = None
+    journal: SessionJournal | None = None
+    problem: str | None = None
+    notice: str | None = None
+
+    def purge_expired(self, retention_hours: int) -> int:
+        """The retention rule (start-up and hourly): records not opened for that long go."""
+        if self.cache is None:
+            return 0
+        return self.cache.purge(older_than=timedelta(hours=retention_hours))
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def open_local_store(
+    settings: Settings, http: httpx.AsyncClient, *, path: Path, token: Callable[[], str | None]
+) -> LocalStore:
+    """Open (or recover) the encrypted store at `path` and build what lives on it."""
     try:
-        store = Store.open(default_store_path(store_file))
+        store, notice = open_or_recover(path)
     except StoreError as exc:
         log.error("The encrypted store could not be opened (%s)", type(exc).__name__)
-        return Audit(None, org_ods=settings.ods_code), None, exc.user_message
+        return LocalStore(None, Audit(None, org_ods=settings.ods_code), problem=exc.user_message)
     audit_log = AuditLog(store)
     sender = AuditSender(audit_log, http, settings.audit_url, token) if settings.audit_url else None
-    return Audit(audit_log, org_ods=settings.ods_code, sender=sender), sender, None
+    audit = Audit(audit_log, org_ods=settings.ods_code, sender=sender)
+    return LocalStore(store, audit, sender, RecordCache(store), SessionJournal(store), notice=notice)
 
 
 def build_workspace(
@@ -127,7 +158,10 @@ def build_workspace(
     demo_users: list[tuple[str, str]] | None = None,
     demo_patients: list[tuple[str, str]] | None = None,
     audit: Audit | None = None,
+    local: LocalStore | None = None,
 ) -> Workspace:
+    """`local` is the encrypted store's services (audit, cache, journal); `audit` alone is for callers
+    that keep no records (tests of the audit)."""
     oidc = OidcClient(
         http,
         issuer=settings.issuer,
@@ -138,11 +172,12 @@ def build_workspace(
     return Workspace(
         oidc=oidc,
         browser_for=browser_for,
-        open_record=build_open_record(settings, http),
+        open_record=build_open_record(settings, http, cache=local.cache if local is not None else None),
         org_ods=settings.ods_code,
         org_name=settings.org_name,
         relationship=build_relationship_check(settings, http),
-        audit=audit,
+        audit=local.audit if local is not None else audit,
+        journal=local.journal if local is not None else None,
         patient_search=PdsClient(http, settings.pds_url, timeout=settings.pds_timeout_seconds),
         sandbox=sandbox,
         demo_users=demo_users,

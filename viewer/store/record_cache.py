@@ -223,6 +223,17 @@ class RecordCache:
             self._checkpoint()
         return dropped
 
+    def forget_source(self, nhs_number: str, source: SourceKind) -> bool:
+        """Drop one source's cached record (the patient now dissents, or the source has no record of
+        them): a copy must never show what the source no longer shares. True when something was dropped."""
+        key = nhs_key(nhs_number)
+        with self._store.transaction() as db:
+            dropped = db.execute("DELETE FROM cached_source WHERE nhs_number = ? AND source = ?",
+                                 (key, source.value)).rowcount > 0
+        if dropped:
+            self._checkpoint()
+        return dropped
+
     def touch(self, nhs_number: str) -> None:
         """The record was opened now (it restarts the retention clock); nothing happens if none is cached."""
         key = nhs_key(nhs_number)

@@ -135,6 +135,15 @@ def test_a_new_save_replaces_only_its_own_source(cache: RecordCache) -> None:
     assert loaded.demographics is None
 
 
+def test_forget_source_drops_that_source_only(cache: RecordCache) -> None:
+    cache.save_source(NHS, gp_record(1))
+    cache.save_source(NHS, gp_record(1, SourceKind.HOSPITAL))
+    assert cache.forget_source(NHS, SourceKind.GP)
+    assert not cache.forget_source(NHS, SourceKind.GP)
+    loaded = cache.load(NHS)
+    assert loaded is not None and set(loaded.sources) == {SourceKind.HOSPITAL}
+
+
 def test_only_gp_and_hospital_records_are_source_records(cache: RecordCache) -> None:
     with pytest.raises(ValueError):
         cache.save_source(NHS, gp_record(1, SourceKind.PDS))
