@@ -5,6 +5,7 @@ clinician signed in to lend a token) is still there after a restart. Entries go 
 a failure that may pass (5xx, 401/403 with an expiring token, 408, 429, the network) stops the round and
 backs off; an outright refusal of one event (another 4xx) parks that event, still queued, so it does not
 hold up the others. POSTs are never repeated by the HTTP layer (`safe=False`): the queue does the retrying.
+Only a JSON success counts as sent: a proxy's HTML page with 200 has not reached the audit service.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ class AuditSender:
         try:
             response = await send(
                 self._http, "POST", self._url, safe=False, attempts=1, timeout=self._timeout,
-                service="The audit service", content=orjson.dumps(event),
+                service="The audit service", content=orjson.dumps(event), json_only=True,
                 headers={
                     "Authorization": f"Bearer {token}",
                     "Content-Type": "application/fhir+json",
