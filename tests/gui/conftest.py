@@ -20,14 +20,16 @@ def window_factory(qtbot, sandbox) -> Iterator[Callable[..., MainWindow]]:
     """`window_factory(emergency_reason=..., **MainWindow keyword arguments)` -> a shown, themed window.
 
     By default every open carries a declared reason (tests about what a record shows); pass
-    `emergency_reason=None` for the bare workspace with the care-relationship check in force."""
+    `emergency_reason=None` for the bare workspace with the care-relationship check in force; `settings`
+    to replace the sandbox's own (short timeouts for fault tests)."""
     built: list[tuple[MainWindow, AsyncRunner, Any]] = []
 
-    def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, **kwargs: Any) -> MainWindow:
+    def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, settings: Settings | None = None,
+              **kwargs: Any) -> MainWindow:
         runner = AsyncRunner()
 
         async def wire() -> Any:
-            return make_workspace(sandbox, emergency_reason=emergency_reason)
+            return make_workspace(sandbox, emergency_reason=emergency_reason, settings=settings)
 
         workspace, http = runner.run_blocking(wire())
         apply_theme(QApplication.instance(), Settings())

@@ -43,12 +43,15 @@ class DeclaredEmergency:
         )
 
 
-def make_workspace(sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON) -> tuple[Any, Any]:
+def make_workspace(
+    sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON, settings: Settings | None = None
+) -> tuple[Any, Any]:
     """Must be called on the event loop that will use it (the http client belongs to that loop).
 
     `emergency_reason=None` gives the bare Workspace, with the legitimate-relationship check in force.
+    `settings` replaces the sandbox's own (e.g. short timeouts for a fault test).
     """
-    settings = sandbox_settings(sandbox)
+    settings = settings or sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
     workspace = build_workspace(
