@@ -21,16 +21,19 @@ def window_factory(qtbot, sandbox) -> Iterator[Callable[..., MainWindow]]:
     themed window.
 
     By default every open carries a declared reason (tests about what a record shows); pass
-    `emergency_reason=None` for the bare workspace with the care-relationship check in force, and
-    `audit_store="name.db"` for the real audit in an encrypted store (set XDG_DATA_HOME first)."""
+    `emergency_reason=None` for the bare workspace with the care-relationship check in force,
+    `audit_store="name.db"` for the real audit, cache and journal in an encrypted store (set XDG_DATA_HOME
+    first), `settings` to replace the sandbox's own (short timeouts for fault tests)."""
     built: list[tuple[MainWindow, AsyncRunner, Any]] = []
 
     def build(*, emergency_reason: str | None = RECORD_CONTENT_REASON, audit_store: str | None = None,
+              settings: Settings | None = None,
               **kwargs: Any) -> MainWindow:
         runner = AsyncRunner()
 
         async def wire() -> Any:
-            return make_workspace(sandbox, emergency_reason=emergency_reason, audit_store=audit_store)
+            return make_workspace(sandbox, emergency_reason=emergency_reason, audit_store=audit_store,
+                                  settings=settings)
 
         workspace, http = runner.run_blocking(wire())
         apply_theme(QApplication.instance(), Settings())

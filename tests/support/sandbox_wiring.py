@@ -45,15 +45,17 @@ class DeclaredEmergency:
 
 
 def make_workspace(
-    sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON, audit_store: str | None = None
+    sandbox: Any, *, emergency_reason: str | None = RECORD_CONTENT_REASON, audit_store: str | None = None,
+    settings: Settings | None = None,
 ) -> tuple[Any, Any]:
     """Must be called on the event loop that will use it (the http client belongs to that loop).
 
     `emergency_reason=None` gives the bare Workspace, with the legitimate-relationship check in force.
     `audit_store` names the encrypted store (under XDG_DATA_HOME) the real audit, record cache and session
-    journal use, as the app does; without it nothing is audited or kept.
+    journal use, as the app does; without it nothing is audited or kept. `settings` replaces the sandbox's
+    own (e.g. short timeouts for a fault test).
     """
-    settings = sandbox_settings(sandbox)
+    settings = settings or sandbox_settings(sandbox)
     http = http_client_for(settings)
     users, patients = demo_lists(sandbox.info)
     local = None

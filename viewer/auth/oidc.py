@@ -39,6 +39,8 @@ from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, Jos
 from joserfc.jwk import KeySet
 
 from viewer.auth.loopback import CallbackResult, LoopbackListener
+from viewer.sources.errors import SourceError, TlsFailure, UnreadableResponse
+from viewer.sources.http import MB, send
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ MAX_ID_TOKEN_AGE = timedelta(minutes=10)  # a freshly issued ID token older than
 DEFAULT_EXPIRES_IN = 300  # when the IdP omits expires_in, assume a short life and refresh early
 _SAFE_ERROR_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+SERVICE = "The NHS sign-in service"
+MAX_REPLY_BYTES = 1 * MB  # discovery, keys and tokens are a few kB
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -404,7 +408,7 @@ class OidcClient:
                 continue
             body, _ = prepare_revoke_token_request(token, hint, body=f"client_id={self.client_id}")
             try:
-                response = await self._send("POST", endpoint, content=body, headers=_FORM)
+                response = await self._send("POST", endpoint, json_only=False, content=body, headers=_FORM)
                 if response.status_code != 200:
                     raise _error_for_status(response, what="revocation")
             except AuthError as error:
@@ -416,10 +420,17 @@ class OidcClient:
 
     # internals ----------------------------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, url: str, *, json_only: bool = True, **kwargs: Any) -> httpx.Response:
+        """Through the one HTTP layer (size cap, wrong content type, TLS named), tried once: the person
+        signing in is waiting and can try again, and an authorization code must not be spent twice."""
         try:
-            return await self._http.request(method, url, **kwargs)
-        except httpx.HTTPError as error:
+            return await send(self._http, method, url, safe=False, attempts=1, service=SERVICE,
+                              max_bytes=MAX_REPLY_BYTES, json_only=json_only, **kwargs)
+        except (TlsFailure, UnreadableResponse) as error:
+            log.warning("sign-in service request failed (%s)", type(error).__name__)
+            raise IdpError(f"{error.user_message}. Ask IT to check the sign-in settings.",
+                           detail=type(error).__name__) from None
+        except SourceError as error:
             log.warning("sign-in service request failed (%s)", type(error).__name__)
             raise IdpUnavailable(detail=type(error).__name__) from None
 

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from viewer.sandbox.audit_sink import AuditStore, make_audit_app
-from viewer.sandbox.faults import SERVER_NAMES, FaultInjector, FaultPlan
+from viewer.sandbox.faults import SERVER_NAMES, FaultInjector, FaultPlan, RequestLog
 from viewer.sandbox.idp import CLIENT_ID, make_idp_app
 from viewer.sandbox.tls import TlsFiles, make_tls_files
 from viewer.sandbox.world import World
@@ -53,6 +53,10 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
     def handle(self) -> None:
         if isinstance(self.connection, ssl.SSLSocket):
+            choose = getattr(self.server, "handshake_context", None)
+            swapped = choose() if choose is not None else None
+            if swapped is not None:  # a `tls` fault: this connection presents a certificate to refuse
+                self.connection.context = swapped
             try:
                 self.connection.do_handshake()
             except (OSError, ValueError) as exc:
@@ -69,7 +73,13 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 class _QuietServer(ThreadedWSGIServer):
-    """`werkzeug.serving.make_server(threaded=True)`'s server, logging through this module only."""
+    """`werkzeug.serving.make_server(threaded=True)`'s server, logging through this module only.
+
+    `handshake_context`, when set, is asked before each TLS handshake for a context to use instead of the
+    server's own (None: keep it); the `tls` fault uses it to fail one server at run time.
+    """
+
+    handshake_context: Callable[[], ssl.SSLContext | None] | None = None
 
     def log(self, type: str, message: str, *args: Any) -> None:
         # Werkzeug reports unhandled application errors here with a traceback that may quote data.
@@ -102,8 +112,11 @@ class LoopbackServer:
         self.port: int = self._server.port
         self.base_url = f"https://{HOST}:{self.port}"
 
-    def mount(self, app: WsgiApp) -> None:
+    def mount(
+        self, app: WsgiApp, *, handshake_context: Callable[[], ssl.SSLContext | None] | None = None
+    ) -> None:
         self._server.app = app
+        self._server.handshake_context = handshake_context
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -179,6 +192,7 @@ class Sandbox:
     """Every sandbox server, started together on 127.0.0.1 with a fresh CA; a context manager.
 
     `faults` may be changed while running (`sandbox.faults.set("gpconnect", Fault("status", ...))`);
+    `requests` counts what each server saw (so a test can tell retries from single attempts);
     `audit` holds what the audit sink received; `info` is the JSON line once started.
     """
 
@@ -188,6 +202,7 @@ class Sandbox:
         self.seed = seed
         self.workdir = workdir
         self.faults = faults if faults is not None else FaultPlan()
+        self.requests = RequestLog()
         self.info: dict[str, Any] = {}
         self.world: World | None = None
         self.audit: AuditStore = AuditStore()
@@ -237,8 +252,11 @@ class Sandbox:
             "hospital": make_hospital_app(world, urls["hospital"], verify_token),
             "audit": audit_app,
         }
+        bad_certificates = tls.bad_certificate_contexts()
         for name, app in apps.items():
-            self._servers[name].mount(FaultInjector(app, self.faults, name, stopping=self._stopping))
+            injector = FaultInjector(app, self.faults, name, stopping=self._stopping,
+                                     requests=self.requests, bad_certificates=bad_certificates)
+            self._servers[name].mount(injector, handshake_context=injector.handshake_context)
         for server in self._servers.values():
             server.start()
         self.info = describe(world, urls, tls, sds_api_key)

@@ -18,6 +18,7 @@ from pathlib import Path
 import trustme
 
 SERVER_IDENTITIES = ("127.0.0.1", "localhost", "::1")
+WRONG_HOST = "elsewhere.wardview-sandbox.invalid"
 CLIENT_COMMON_NAME = "wardview-consumer.sandbox"
 ORGANISATION = "Wardview sandbox (synthetic)"
 
@@ -32,6 +33,10 @@ class TlsFiles:
     server_key: Path
     client_cert: Path
     client_key: Path
+    untrusted_cert: Path  # for the loopback names, from a CA the consumer is never told about
+    untrusted_key: Path
+    wrong_host_cert: Path  # from the run's CA, for a host that is not this one
+    wrong_host_key: Path
 
     def server_context(self) -> ssl.SSLContext:
         """A server context for the plain-TLS servers (IdP, PDS, SDS, hospital, audit)."""
@@ -39,6 +44,18 @@ class TlsFiles:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(self.server_cert, self.server_key)
         return ctx
+
+    def bad_certificate_contexts(self) -> dict[str, ssl.SSLContext]:
+        """Server contexts for the `tls` fault, by problem: what a server presents when its certificate
+        was issued by the wrong CA, or for the wrong name (a consumer must refuse both)."""
+        contexts = {}
+        for problem, cert, key in (("untrusted", self.untrusted_cert, self.untrusted_key),
+                                   ("wrong-host", self.wrong_host_cert, self.wrong_host_key)):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(cert, key)
+            contexts[problem] = ctx
+        return contexts
 
     def mutual_tls_server_context(self) -> ssl.SSLContext:
         """A server context that refuses any client without a certificate issued by the run's CA.
@@ -81,6 +98,8 @@ def make_tls_files(workdir: Path | None = None) -> TlsFiles:
     client = ca.issue_cert(
         CLIENT_COMMON_NAME, common_name=CLIENT_COMMON_NAME, organization_name=ORGANISATION
     )
+    untrusted = trustme.CA(organization_name=ORGANISATION).issue_cert(*SERVER_IDENTITIES)
+    wrong_host = ca.issue_cert(WRONG_HOST, organization_name=ORGANISATION)
     files = TlsFiles(
         workdir=directory,
         ca_cert=directory / "ca.pem",
@@ -88,10 +107,18 @@ def make_tls_files(workdir: Path | None = None) -> TlsFiles:
         server_key=directory / "server.key",
         client_cert=directory / "client.pem",
         client_key=directory / "client.key",
+        untrusted_cert=directory / "untrusted.pem",
+        untrusted_key=directory / "untrusted.key",
+        wrong_host_cert=directory / "wrong-host.pem",
+        wrong_host_key=directory / "wrong-host.key",
     )
     _write_private(files.ca_cert, ca.cert_pem.bytes())
     _write_private(files.server_cert, b"".join(blob.bytes() for blob in server.cert_chain_pems))
     _write_private(files.server_key, server.private_key_pem.bytes())
     _write_private(files.client_cert, b"".join(blob.bytes() for blob in client.cert_chain_pems))
     _write_private(files.client_key, client.private_key_pem.bytes())
+    for leaf, cert_path, key_path in ((untrusted, files.untrusted_cert, files.untrusted_key),
+                                      (wrong_host, files.wrong_host_cert, files.wrong_host_key)):
+        _write_private(cert_path, b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        _write_private(key_path, leaf.private_key_pem.bytes())
     return files

@@ -5,6 +5,9 @@ clinician signed in to lend a token) is still there after a restart. Entries go 
 a failure that may pass (5xx, 401/403 with an expiring token, 408, 429, the network) stops the round and
 backs off; an outright refusal of one event (another 4xx) parks that event, still queued, so it does not
 hold up the others. POSTs are never repeated by the HTTP layer (`safe=False`): the queue does the retrying.
+Only a readable JSON success (or an empty one) counts as sent: a proxy's HTML page or a garbled 200 may
+not come from the audit service at all. Sending again costs a duplicate, which the entry's identifier lets
+the receiver drop; counting it as sent could lose it.
 """
 
 from __future__ import annotations
@@ -152,6 +155,15 @@ def build_audit_event(entry: AuditEntry, *, device: Device, store_id: str = "war
     return event
 
 
+def _readable(body: bytes) -> bool:
+    if not body.strip():
+        return True
+    try:
+        return isinstance(orjson.loads(body), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class FlushResult:
     sent: int
@@ -225,7 +237,7 @@ class AuditSender:
         try:
             response = await send(
                 self._http, "POST", self._url, safe=False, attempts=1, timeout=self._timeout,
-                service="The audit service", content=orjson.dumps(event),
+                service="The audit service", content=orjson.dumps(event), json_only=True,
                 headers={
                     "Authorization": f"Bearer {token}",
                     "Content-Type": "application/fhir+json",
@@ -237,9 +249,13 @@ class AuditSender:
             self._retry_later(item, None)
             return "stop"
         status = response.status_code
-        if 200 <= status < 300:
+        if 200 <= status < 300 and _readable(response.content):
             self._queue.mark_sent(seq)
             return "sent"
+        if 200 <= status < 300:
+            log.warning("Audit entry %d: the audit service's reply could not be read; kept queued", seq)
+            self._retry_later(item, status)
+            return "stop"
         if status >= 500 or status in _RETRYABLE_4XX:
             log.warning("Audit entry %d not accepted yet (HTTP %d)", seq, status)
             self._retry_later(item, status)

@@ -44,10 +44,27 @@ class InvalidRequest(SourceError):
     """400/422: our request was wrong; a defect to report, not a patient fact."""
 
 
+class TlsFailure(SourceUnavailable):
+    """The server's certificate is not trusted here, or is for another server: the connection was refused
+    before anything was sent. Repeating it cannot help; IT must look at the certificates."""
+
+    retryable = False
+
+
 class UnreadableResponse(SourceError):
     """The body could not be parsed at all (malformed JSON, wrong content type, truncated)."""
 
     retryable = True
+
+
+class UnexpectedContentType(UnreadableResponse):
+    """A success that is not data: typically a proxy's or a portal's HTML page answered with 200."""
+
+
+class ResponseTooLarge(UnreadableResponse):
+    """The reply passed the source's size cap and was abandoned while streaming, never held whole."""
+
+    retryable = False
 
 
 class TooManyMatches(SourceError):

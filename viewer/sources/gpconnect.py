@@ -31,7 +31,7 @@ from viewer.sources.errors import (
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text
 from viewer.sources.gpconnect_jwt import build_audit_jwt
-from viewer.sources.http import send
+from viewer.sources.http import MB, send
 from viewer.sources.sds import STRUCTURED_INTERACTION, GpConnectEndpoint
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ SERVICE = "GP Connect"
 FHIR_JSON = "application/fhir+json;charset=utf-8"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 OPERATION = "Patient/$gpc.getstructuredrecord"
+# The largest real records (decades of consultations and results) are a few MB; fifty is a runaway.
+MAX_RECORD_BYTES = 50 * MB
 
 MSG_CONSENT = "The patient has asked that their GP record is not shared"
 MSG_NOT_FOUND = (
@@ -238,6 +240,8 @@ class GpConnectClient:
             timeout=self._timeout,
             headers=self.headers_for(endpoint, ctx),
             content=body,
+            max_bytes=MAX_RECORD_BYTES,
+            json_only=True,
         )
         content = response.content
         if response.status_code != 200:

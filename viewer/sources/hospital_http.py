@@ -18,11 +18,13 @@ from viewer.sources.errors import (
     SourceUnavailable,
     UnreadableResponse,
 )
-from viewer.sources.http import send
+from viewer.sources.http import MB, send
 
 SERVICE = "The hospital record server"
 FHIR_JSON = "application/fhir+json"
 UNSUPPORTED = (400, 404, 405, 422, 501)  # a search this server does not offer
+# A page of 200 resources is well under 1 MB; a page with inline attachments may be a few MB.
+MAX_PAGE_BYTES = 20 * MB
 
 MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
 MSG_UNAVAILABLE = "The hospital record server is not answering at the moment"
@@ -50,6 +52,8 @@ async def get_bundle(
         service=SERVICE,
         timeout=timeout,
         params=params,
+        max_bytes=MAX_PAGE_BYTES,
+        json_only=True,
         headers={
             "Authorization": f"Bearer {ctx.access_token}",
             "Accept": FHIR_JSON,

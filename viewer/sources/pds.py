@@ -32,7 +32,7 @@ from viewer.sources.errors import (
     UnreadableResponse,
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text
-from viewer.sources.http import Sleep, send
+from viewer.sources.http import MB, Sleep, send
 from viewer.sources.r4_patient import map_r4_patient, nhs_number_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ TRACE_MAX_AGE = timedelta(hours=24)
 FHIR_JSON = "application/fhir+json"
 RESTRICTED_CODES = frozenset({"R", "REDACTED"})
 MAX_RESULTS_LIMIT = 50  # healthcare worker access mode (patient-search.yaml)
+MAX_REPLY_BYTES = 5 * MB  # one Patient is a few kB, fifty search matches a few hundred
 
 _MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
 _MSG_UNAVAILABLE = "The Spine (PDS) is not answering at the moment; try again shortly"
@@ -201,7 +202,7 @@ class PdsClient:
     async def _get(self, url: str, ctx: RequestContext, params: Any = None) -> httpx.Response:
         return await send(
             self._client, "GET", url, safe=True, service=SERVICE, sleep=self._sleep, timeout=self._timeout,
-            headers=self._headers(ctx), params=params,
+            headers=self._headers(ctx), params=params, max_bytes=MAX_REPLY_BYTES, json_only=True,
         )
 
     async def read(self, nhs_number: str, ctx: RequestContext) -> PdsResult:

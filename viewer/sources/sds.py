@@ -24,7 +24,7 @@ from viewer.sources.errors import (
     UnreadableResponse,
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text, identifier_value
-from viewer.sources.http import send
+from viewer.sources.http import MB, send
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ INTERACTION_SYSTEM = "https://fhir.nhs.uk/Id/nhsServiceInteractionId"
 PARTY_KEY_SYSTEM = "https://fhir.nhs.uk/Id/nhsMhsPartyKey"
 ASID_SYSTEM = "https://fhir.nhs.uk/Id/nhsSpineASID"
 STRUCTURED_INTERACTION = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+MAX_REPLY_BYTES = 2 * MB  # a practice has a handful of endpoints and devices
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,8 @@ class SdsClient:
             service=SERVICE,
             timeout=self._timeout,
             params=params,
+            max_bytes=MAX_REPLY_BYTES,
+            json_only=True,
             headers={
                 "apikey": self._api_key,
                 "Accept": "application/fhir+json",

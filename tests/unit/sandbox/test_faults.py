@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -13,7 +14,15 @@ import httpx
 import pytest
 from flask import Flask, jsonify
 
-from viewer.sandbox.faults import Fault, FaultInjector, FaultPlan, parse_fault_spec
+from viewer.sandbox.faults import (
+    HANDSHAKE,
+    HUGE_BODY_BYTES,
+    Fault,
+    FaultInjector,
+    FaultPlan,
+    RequestLog,
+    parse_fault_spec,
+)
 from viewer.sandbox.runner import LoopbackServer
 from viewer.sandbox.tls import TlsFiles, make_tls_files
 
@@ -40,6 +49,7 @@ class Served:
     stopping: threading.Event
     server: LoopbackServer
     tls: TlsFiles
+    requests: RequestLog
 
     def client(self, **kwargs) -> httpx.Client:
         kwargs.setdefault("timeout", 20)
@@ -53,11 +63,13 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 
 def _serve(tls: TlsFiles) -> Served:
-    plan, stopping = FaultPlan(), threading.Event()
+    plan, stopping, requests = FaultPlan(), threading.Event(), RequestLog()
     server = LoopbackServer("hospital", tls.server_context())
-    server.mount(FaultInjector(make_app(), plan, "hospital", stopping=stopping))
+    injector = FaultInjector(make_app(), plan, "hospital", stopping=stopping, requests=requests,
+                             bad_certificates=tls.bad_certificate_contexts())
+    server.mount(injector, handshake_context=injector.handshake_context)
     server.start()
-    return Served(plan, stopping, server, tls)
+    return Served(plan, stopping, server, tls, requests)
 
 
 @pytest.fixture
@@ -79,6 +91,12 @@ def served(tls: TlsFiles) -> Iterator[Served]:
     ("idp=malformed", "idp", Fault("malformed")),
     ("audit=truncated", "audit", Fault("truncated")),
     ("hospital=status:500:path=/Patient", "hospital", Fault("status", status=500, only_path="/Patient")),
+    ("pds=content_type", "pds", Fault("content_type")),
+    ("sds=reset", "sds", Fault("reset")),
+    ("gpconnect=tls", "gpconnect", Fault("tls")),
+    ("gpconnect=tls:wrong-host", "gpconnect", Fault("tls", certificate="wrong-host")),
+    ("hospital=huge", "hospital", Fault("huge")),
+    ("hospital=huge:2", "hospital", Fault("huge", size=2 * 1024 * 1024)),
 ])
 def test_parse_spec(spec: str, server: str, fault: Fault) -> None:
     assert parse_fault_spec(spec) == (server, fault)
@@ -86,7 +104,8 @@ def test_parse_spec(spec: str, server: str, fault: Fault) -> None:
 
 @pytest.mark.parametrize("spec", [
     "gpconnect", "nowhere=drop", "pds=explode", "hospital=latency", "gpconnect=status:abc",
-    "gpconnect=status:99", "pds=drop:7", "hospital=latency:-1", "=drop",
+    "gpconnect=status:99", "pds=drop:7", "hospital=latency:-1", "=drop", "pds=tls:expired",
+    "pds=tls:path=/Patient", "hospital=huge:0",
 ])
 def test_parse_spec_rejects_nonsense(spec: str) -> None:
     with pytest.raises(ValueError, match=r"fault|unknown"):
@@ -228,3 +247,90 @@ def test_hang_is_released_by_stopping(tls: TlsFiles) -> None:
 def test_injector_rejects_unknown_server_names() -> None:
     with pytest.raises(ValueError):
         FaultInjector(make_app(), FaultPlan(), "mainframe")
+
+
+# -- the kinds a proxy, a network and a misconfigured server add --------------------------------------
+
+def test_content_type_fault_is_an_html_page_with_200(served: Served) -> None:
+    served.plan.set("hospital", Fault("content_type"))
+    with served.client() as http:
+        response = http.get("/Patient")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert b"<html>" in response.content
+
+
+def _async_get(served: Served, path: str) -> httpx.Response:
+    """The product's client is async (anyio): it tells a RST (ReadError) from an orderly close
+    (RemoteProtocolError), where the blocking ssl module reports both as an end of file."""
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=served.server.base_url, verify=served.tls.client_context(),
+                                     trust_env=False, timeout=20) as http:
+            return await http.get(path)
+
+    return asyncio.run(go())
+
+
+def test_reset_sends_a_tcp_rst_not_a_close(served: Served) -> None:
+    served.plan.set("hospital", Fault("reset"))
+    with pytest.raises(httpx.ReadError):
+        _async_get(served, "/Patient")
+    assert served.requests.count("hospital", "GET") == 1  # the request arrived before the reset
+    served.plan.set("hospital", Fault("drop"))  # the contrast: a FIN is a different failure
+    with pytest.raises(httpx.RemoteProtocolError):
+        _async_get(served, "/Patient")
+
+
+@pytest.mark.parametrize(("certificate", "verify_text"), [
+    ("untrusted", "unable to get local issuer certificate"),
+    ("wrong-host", "IP address mismatch"),
+])
+def test_tls_fault_presents_a_certificate_the_client_refuses(
+    served: Served, certificate: str, verify_text: str
+) -> None:
+    with served.client() as http:
+        assert http.get("/metadata").status_code == 200
+    served.plan.set("hospital", Fault("tls", certificate=certificate))
+    with served.client() as http, pytest.raises(httpx.ConnectError) as caught:
+        http.get("/Patient")
+    assert verify_text in str(caught.value)
+    assert served.requests.count("hospital", HANDSHAKE) == 1
+    assert served.requests.count("hospital", "GET") == 1  # only the one before the fault
+    served.plan.clear("hospital")  # mended at run time: the next connection gets the real certificate
+    with served.client() as http:
+        assert http.get("/Patient").status_code == 200
+
+
+def test_huge_body_streams_100_mb_of_json_without_a_length(served: Served) -> None:
+    served.plan.set("hospital", Fault("huge"))
+    received = 0
+    with served.client() as http, http.stream("GET", "/Patient") as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        first = b""
+        for chunk in response.iter_raw():
+            first = first or chunk
+            received += len(chunk)
+            last = chunk
+    assert received == HUGE_BODY_BYTES
+    assert first.startswith(b'{"resourceType": "Bundle"') and last.endswith(b"]}")
+
+
+def test_huge_body_of_a_chosen_size_is_valid_json(served: Served) -> None:
+    served.plan.set("hospital", Fault("huge", size=300_001))
+    with served.client() as http:
+        body = http.get("/Patient").content
+    assert len(body) == 300_001
+    assert json.loads(body)["resourceType"] == "Bundle"
+
+
+def test_request_log_counts_by_server_and_method(served: Served) -> None:
+    with served.client() as http:
+        http.get("/Patient")
+        http.post("/metadata")
+    assert served.requests.count("hospital") == 2
+    assert served.requests.count("hospital", "GET") == 1
+    assert served.requests.count("pds") == 0
+    served.requests.clear()
+    assert served.requests.count("hospital") == 0

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import trustme
 
-from viewer.sources.errors import SourceUnavailable
-from viewer.sources.http import make_http_client, retry_after_seconds, send
+from viewer.sources.errors import ResponseTooLarge, SourceUnavailable, TlsFailure, UnexpectedContentType
+from viewer.sources.http import MB, make_http_client, retry_after_seconds, send
 
 PATH = "/Patient/9990000018?family=Smith"  # path and query carry patient data and must never be logged
 
@@ -197,6 +197,154 @@ def test_unknown_ca_is_refused_with_a_readable_message(tls_server):
         async with make_http_client(timeout=5) as client:
             return await send(client, "GET", url + "/", safe=True, service="PDS", sleep=FakeSleep())
 
-    with pytest.raises(SourceUnavailable) as info:
+    with pytest.raises(TlsFailure) as info:
         run(go())
-    assert info.value.user_message == "The secure connection to PDS could not be verified"
+    assert info.value.user_message == (
+        "The secure connection (TLS) to PDS was refused: its certificate is not trusted on this PC"
+    )
+    assert not info.value.retryable
+
+
+def test_certificate_for_another_host_is_named_as_such(tls_server):
+    url, ca_file, _ = tls_server
+
+    async def go():
+        async with make_http_client(extra_ca=ca_file, timeout=5) as client:
+            # the certificate names 127.0.0.1; asking for "localhost" is asking another server
+            return await send(client, "GET", url.replace("127.0.0.1", "localhost") + "/", safe=True,
+                              service="PDS", sleep=FakeSleep())
+
+    with pytest.raises(TlsFailure) as info:
+        run(go())
+    assert info.value.user_message.endswith("its certificate is for another server")
+
+
+# --- retries of unsafe requests, broken connections --------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_unsafe_post_is_retried_on_429_or_503_with_retry_after_only(status):
+    client, seen = scripted((status, {"Retry-After": "2"}), 200)
+    sleep = FakeSleep()
+    response = run(send(client, "POST", "https://x.test/a", safe=False, sleep=sleep))
+    assert response.status_code == 200 and len(seen) == 2 and sleep.calls == [2.0]
+
+    client, seen = scripted(status, 200)
+    response = run(send(client, "POST", "https://x.test/a", safe=False, sleep=FakeSleep()))
+    assert response.status_code == status and len(seen) == 1
+
+
+def test_unsafe_post_is_not_retried_on_502_even_with_retry_after():
+    client, seen = scripted((502, {"Retry-After": "1"}), 200)
+    response = run(send(client, "POST", "https://x.test/a", safe=False, sleep=FakeSleep()))
+    assert response.status_code == 502 and len(seen) == 1
+
+
+def test_connection_reset_is_retried_for_get_but_not_for_post():
+    client, seen = scripted(httpx.ReadError("reset"), 200)
+    assert run(send(client, "GET", "https://x.test/a", safe=True, sleep=FakeSleep())).status_code == 200
+    assert len(seen) == 2
+
+    client, seen = scripted(httpx.ReadError("reset"), 200)
+    with pytest.raises(SourceUnavailable) as info:
+        run(send(client, "POST", "https://x.test/a", safe=False, sleep=FakeSleep(), service="GP Connect"))
+    assert len(seen) == 1
+    assert info.value.user_message == "The connection to GP Connect was broken off before it answered"
+
+
+# --- size cap and content type -------------------------------------------------------------------------
+
+
+def _answering(response_for):
+    seen: list[httpx.Request] = []
+
+    def handler(request):
+        seen.append(request)
+        return response_for(request)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler)), seen
+
+
+class Stream(httpx.AsyncByteStream):
+    """A body made as it is read, counting what was taken (to show the cap stops reading)."""
+
+    def __init__(self, chunks: int, size: int = 64 * 1024):
+        self.left, self.size, self.read = chunks, size, 0
+
+    async def __aiter__(self):
+        while self.left:
+            self.left -= 1
+            self.read += self.size
+            yield b" " * self.size
+
+
+def test_body_over_the_cap_is_abandoned_while_streaming():
+    stream = Stream(chunks=1000)  # 62.5 MB offered, no Content-Length
+    client, seen = _answering(lambda r: httpx.Response(200, stream=stream))
+    with pytest.raises(ResponseTooLarge) as info:
+        run(send(client, "GET", "https://x.test/a", safe=True, max_bytes=1 * MB, service="GP Connect",
+                 sleep=FakeSleep()))
+    assert "GP Connect sent a reply that was too large" in info.value.user_message
+    assert len(seen) == 1  # never retried: it would be as large again
+    assert stream.read <= 1 * MB + 64 * 1024  # stopped at the cap, not after the whole body
+
+
+def test_declared_length_over_the_cap_is_refused_before_reading():
+    stream = Stream(chunks=10)
+    client, _ = _answering(lambda r: httpx.Response(200, headers={"Content-Length": str(10 * MB)},
+                                                     stream=stream))
+    with pytest.raises(ResponseTooLarge):
+        run(send(client, "GET", "https://x.test/a", safe=True, max_bytes=1 * MB))
+    assert stream.read == 0
+
+
+def test_cap_counts_decoded_bytes_so_a_gzip_bomb_is_stopped():
+    import gzip
+
+    bomb = gzip.compress(b"0" * (4 * MB))  # a few kB on the wire
+    client, _ = _answering(lambda r: httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=bomb))
+    with pytest.raises(ResponseTooLarge):
+        run(send(client, "GET", "https://x.test/a", safe=True, max_bytes=1 * MB))
+
+
+def test_body_under_the_cap_is_returned_whole_and_decoded():
+    import gzip
+
+    body = b'{"resourceType": "Bundle"}' * 1000
+    client, _ = _answering(lambda r: httpx.Response(
+        200, headers={"Content-Encoding": "gzip", "Content-Type": "application/fhir+json"},
+        content=gzip.compress(body)))
+    response = run(send(client, "GET", "https://x.test/a", safe=True, json_only=True))
+    assert response.content == body
+    assert "content-encoding" not in response.headers
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/plain", "application/xml"])
+def test_success_that_is_not_json_is_a_typed_error_when_json_was_asked_for(content_type):
+    client, seen = _answering(lambda r: httpx.Response(200, headers={"Content-Type": content_type},
+                                                        content=b"<html>proxy error</html>"))
+    with pytest.raises(UnexpectedContentType) as info:
+        run(send(client, "GET", "https://x.test/a", safe=True, json_only=True, service="PDS",
+                 sleep=FakeSleep()))
+    assert "wrong content type" in info.value.user_message and "PDS" in info.value.user_message
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/fhir+json; charset=utf-8",
+                                          "application/jwk-set+json"])
+def test_json_content_types_pass(content_type):
+    client, _ = _answering(lambda r: httpx.Response(200, headers={"Content-Type": content_type},
+                                                     content=b"{}"))
+    assert run(send(client, "GET", "https://x.test/a", safe=True, json_only=True)).json() == {}
+
+
+def test_error_statuses_keep_their_bodies_whatever_the_type():
+    client, _ = _answering(lambda r: httpx.Response(404, headers={"Content-Type": "text/html"},
+                                                     content=b"<html>not here</html>"))
+    response = run(send(client, "GET", "https://x.test/a", safe=True, json_only=True))
+    assert response.status_code == 404 and response.content == b"<html>not here</html>"
+
+
+def test_empty_success_without_a_content_type_passes():
+    client, _ = _answering(lambda r: httpx.Response(204))
+    assert run(send(client, "POST", "https://x.test/a", safe=False, json_only=True)).status_code == 204
