@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from viewer.config import Settings
+from viewer.doctor.report import Check, Status
 from viewer.logs import redact
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,34 @@ def install_crash_hook(report: Callable[[str], None]) -> None:
 
     sys.excepthook = hook
     threading.excepthook = lambda args: hook(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
+
+
+def offscreen_window_check() -> Check:
+    """`wardview --self-test`'s Qt check: the platform plugin loads, and a styled window paints offscreen
+    (a frozen build missing a Qt plugin or the style sheet fails here, not on a ward)."""
+    from importlib import resources
+
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    app = QApplication.instance() or QApplication(["wardview", "-platform", "offscreen"])
+    window = QMainWindow()
+    try:
+        window.setStyleSheet(resources.files("viewer.ui").joinpath("style.qss").read_text(encoding="utf-8"))
+        window.setCentralWidget(QLabel("Wardview self-test"))
+        window.resize(320, 120)
+        window.show()
+        app.processEvents()
+        image = window.grab().toImage()
+    finally:
+        window.close()
+        window.deleteLater()
+    data = {"qt": qVersion(), "pyside": pyside_version, "platform": app.platformName()}
+    if image.isNull() or image.width() < 1:
+        return Check("offscreen window", Status.FAIL, f"Qt {qVersion()} could not paint a window", data)
+    return Check("offscreen window", Status.OK, f"Qt {qVersion()} (PySide6 {pyside_version}) painted a "
+                 f"{image.width()}x{image.height()} window on '{app.platformName()}'", data)
 
 
 def run(settings: Settings, options: LaunchOptions) -> int:

@@ -109,6 +109,9 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
 
 
+is_tls_failure = _is_tls_failure  # public for `wardview doctor`, which tells IT a TLS failure apart
+
+
 def _retryable_error(exc: httpx.HTTPError, safe: bool) -> bool:
     """A failed TLS handshake will fail again; anything else may be transient. An unsafe request is
     repeated only when it certainly never left this machine (the connection was never made)."""
