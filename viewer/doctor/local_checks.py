@@ -27,7 +27,7 @@ def keyring_check() -> Check:
         usable_backend(None)
     except KeyringUnavailable as exc:
         return Check("keyring", Status.FAIL, f"{name}: {exc.user_message}", {"backend": name})
-    return Check("keyring", Status.OK, f"{name} holds the store key", {"backend": name})
+    return Check("keyring", Status.OK, f"{name} is available for the store key", {"backend": name})
 
 
 def store_check(path: Path) -> Check:
