@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,8 @@ from viewer import __version__
 from viewer.config import ConfigError, ConfigPaths, load_settings
 from viewer.domain.nhs_number import is_valid, normalise
 from viewer.logs import configure_logging
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -151,7 +154,24 @@ def _doctor(args: argparse.Namespace) -> int:
     return report.exit_code()
 
 
+URL_SCHEME = "wardview:"  # registered by the MSI: HKLM\Software\Classes\wardview -> wardview.exe "%1"
+
+
+def url_arguments(argv: Sequence[str]) -> list[str]:
+    """A `wardview://patient/<NHS number>` link (the only argument, as Windows passes it) as the command
+    line `--patient <NHS number>`: the patient opens after sign-in, with the usual care-relationship check
+    and audit. Any other wardview: link starts the viewer with nothing pre-filled."""
+    if len(argv) != 1 or not argv[0].lower().startswith(URL_SCHEME):
+        return list(argv)
+    parts = [p for p in argv[0][len(URL_SCHEME):].split("/") if p]
+    if len(parts) == 2 and parts[0].lower() == "patient":
+        return ["--patient", parts[1].replace("%20", "")]
+    log.warning("Ignoring a wardview: link of a form this version does not know")
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = url_arguments(sys.argv[1:] if argv is None else argv)
     args, qt_args = _parser().parse_known_args(argv)
     configure_logging()
     if args.self_test:

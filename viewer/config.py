@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -208,7 +208,7 @@ def read_registry(key: str) -> dict[str, Any]:  # pragma: no cover - Windows onl
         import winreg
     except ImportError:
         return {}
-    values: dict[str, Any] = {}
+    values: list[tuple[str, Any]] = []
     try:
         with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as handle:
             index = 0
@@ -217,11 +217,17 @@ def read_registry(key: str) -> dict[str, Any]:  # pragma: no cover - Windows onl
                     name, value, _kind = winreg.EnumValue(handle, index)
                 except OSError:
                     break
-                values[name] = value
+                values.append((name, value))
                 index += 1
     except OSError:
         return {}
-    return values
+    return registry_layer(values)
+
+
+def registry_layer(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Registry values as a layer. An empty string is not set: the MSI writes every deployment property,
+    given or not (wixl has no component conditions), and an empty value must not hide the default."""
+    return {name: value for name, value in values if value != ""}
 
 
 def read_layers(paths: ConfigPaths) -> dict[str, dict[str, Any]]:

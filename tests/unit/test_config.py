@@ -112,3 +112,11 @@ def test_origins_name_the_layer_that_won(tmp_path, caplog):
     assert settings == load_settings(ConfigPaths(policy, machine, user))
     assert (origins["idle_lock_minutes"], origins["pds_url"], origins["font_scale"], origins["issuer"]) == (
         "policy", "machine", "user", "default")
+
+
+def test_empty_registry_values_are_not_set():
+    from viewer.config import registry_layer
+
+    layer = registry_layer([("pds_url", "https://pds.example"), ("idle_lock_minutes", ""), ("asid", "")])
+    assert layer == {"pds_url": "https://pds.example"}
+    assert merge_layers(machine=layer).idle_lock_minutes == 15
