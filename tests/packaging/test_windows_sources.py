@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 
 from viewer.config import MACHINE, Settings
 
-WINDOWS = Path(__file__).resolve().parents[2] / "packaging" / "windows"
+REPO = Path(__file__).resolve().parents[2]
+WINDOWS = REPO / "packaging" / "windows"
 WIX = {"w": "http://schemas.microsoft.com/wix/2006/wi"}
 GP = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
 MACHINE_SETTINGS = {name: default for name, scope, _doc, default in Settings.describe() if scope == MACHINE}
@@ -138,15 +140,45 @@ def test_wixl_builds_it_over_a_stand_in_payload(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True, cwd=tmp_path,
     )
 
-    def table(name: str) -> list[list[str]]:
-        out = subprocess.run(["msiinfo", "export", str(msi), name], capture_output=True, text=True,
-                             check=True)
-        return [line.split("\t") for line in out.stdout.splitlines()[3:]]
+    checked = subprocess.run([sys.executable, str(REPO / "packaging" / "check_msi.py"), str(msi), "9.8.7"],
+                             capture_output=True, text=True, cwd=REPO)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "MSI tables OK" in checked.stdout and "PDS_URL" in checked.stdout
+    files = subprocess.run(["msiinfo", "export", str(msi), "File"], capture_output=True, text=True).stdout
+    assert all(name in files for name in ("wardview.exe", "wardview-cli.exe", "lib.txt"))
 
-    properties = {row[0]: row[1] for row in table("Property")}
-    assert properties["ProductVersion"] == "9.8.7" and properties["ALLUSERS"] == "1"
-    assert {row[3] for row in table("Registry") if row[2] == r"Software\Wardview"} == set(MACHINE_SETTINGS)
-    assert {row[0] for row in table("AppSearch")} == {f"SAVED_{n.upper()}" for n in MACHINE_SETTINGS}
-    assert [row[2] for row in table("Shortcut")] == ["Wardview"]
-    assert len(table("Upgrade")) == 2  # the major upgrade and the downgrade guard
-    assert {row[2] for row in table("File")} >= {"wardview.exe", "wardview-cli.exe", "lib.txt"}
+
+def test_check_msi_names_what_is_missing(tmp_path: Path) -> None:
+    """The checker itself: an MSI without the settings fails, and says which."""
+    (tmp_path / "payload").mkdir()
+    (tmp_path / "bare.wxs").write_text(BARE_WXS)
+    if shutil.which("wixl") is None or shutil.which("msiinfo") is None:
+        pytest.skip("wixl and msiinfo (apt: wixl msitools) build and read the MSI")
+    subprocess.run(["wixl", "-a", "x64", "-o", "bare.msi", "bare.wxs"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    checked = subprocess.run([sys.executable, str(REPO / "packaging" / "check_msi.py"),
+                              str(tmp_path / "bare.msi"), "1.0.0"], capture_output=True, text=True, cwd=REPO)
+    assert checked.returncode == 1
+    assert "Registry: Software\\Wardview\\pds_url is not written from [PDS_URL]" in checked.stdout
+    assert "Shortcut: expected one Start menu shortcut" in checked.stdout
+
+
+BARE_WXS = """<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="Bare" Language="1033" Version="1.0.0" Manufacturer="Test"
+           UpgradeCode="11111111-2222-4333-8444-555555555555">
+    <Package InstallerVersion="500" Compressed="yes" InstallScope="perMachine"/>
+    <Media Id="1" Cabinet="bare.cab" EmbedCab="yes"/>
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="ProgramFiles64Folder">
+        <Directory Id="INSTALLDIR" Name="Bare">
+          <Component Id="C.Key" Guid="11111111-2222-4333-8444-666666666666" Win64="yes">
+            <RegistryValue Root="HKLM" Key="Software\\Bare" Name="v" Type="string" Value="1" KeyPath="yes"/>
+          </Component>
+        </Directory>
+      </Directory>
+    </Directory>
+    <Feature Id="Main" Level="1"><ComponentRef Id="C.Key"/></Feature>
+  </Product>
+</Wix>
+"""
