@@ -182,3 +182,11 @@ BARE_WXS = """<?xml version="1.0" encoding="utf-8"?>
   </Product>
 </Wix>
 """
+
+
+def test_readme_lists_every_msi_property() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deploying at a trust", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = {line.split("`")[1] for line in rows if line.split("`")[1].isupper()}
+    assert listed == {name.upper() for name in MACHINE_SETTINGS}
