@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from viewer.config import MACHINE, Settings  # noqa: E402 - after the repository is on the path
+from viewer.config import MACHINE, Settings
 
 MACHINE_KEY = r"Software\Wardview"
 
@@ -38,7 +38,8 @@ def problems(msi: Path, version: str) -> list[str]:
     extra = {n for key, n in registry if key == MACHINE_KEY} - set(settings)
     if extra:
         found.append(f"Registry: {MACHINE_KEY} has values that are no setting: {sorted(extra)}")
-    if registry.get((r"Software\Classes\wardview\shell\open\command", "")) != '"[INSTALLDIR]wardview.exe" "%1"':
+    url_command = registry.get((r"Software\Classes\wardview\shell\open\command", ""))
+    if url_command != '"[INSTALLDIR]wardview.exe" "%1"':
         found.append("Registry: the wardview:// URL protocol does not open wardview.exe")
     searched = {row[0] for row in table(msi, "AppSearch")}
     missing = {f"SAVED_{n.upper()}" for n in settings} - searched
@@ -64,7 +65,7 @@ def main(argv: list[str]) -> int:
     for problem in found:
         print(f"MSI check FAILED: {problem}")
     if not found:
-        print(f"MSI tables OK: Property, Registry, AppSearch, Shortcut, Upgrade, InstallExecuteSequence ({msi})")
+        print(f"MSI tables OK (Property, Registry, AppSearch, Shortcut, Upgrade, sequence): {msi}")
     return 1 if found else 0
 
 

@@ -20,10 +20,10 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from viewer.config import Settings
+from viewer.doctor.local_checks import CERT_WARN_DAYS
 from viewer.doctor.report import Check, Status
 from viewer.sources.http import is_tls_failure, make_http_client
 
-CERT_WARN_DAYS = 30
 SKEW_WARN_SECONDS = 30.0
 SKEW_FAIL_SECONDS = 120.0
 PROBE_TIMEOUT = 10.0
@@ -80,6 +80,9 @@ async def probe_endpoint(client: httpx.AsyncClient, endpoint: Endpoint, base: st
         else:
             why = f"could not be reached ({type(exc).__name__})"
         return Probe(Check(name, Status.FAIL, f"{endpoint.label} at {base} {why}"))
+    except Exception as exc:  # a malformed URL or certificate: this endpoint fails, the report goes on
+        return Probe(Check(name, Status.FAIL, f"{endpoint.label} at {base} could not be checked "
+                           f"({type(exc).__name__})"))
     data: dict[str, object] = {"url": base, "http_status": status}
     problems: list[str] = []
     verdict = Status.WARN if status >= 500 else Status.OK

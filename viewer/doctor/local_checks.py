@@ -18,7 +18,7 @@ from viewer.doctor.report import Check, Status
 from viewer.store.errors import KeyringUnavailable, StoreError, StoreMissing
 from viewer.store.keys import keyring_name, usable_backend
 
-CLIENT_CERT_WARN_DAYS = 30
+CERT_WARN_DAYS = 30  # server and client certificates alike: time to renew before the ward notices
 
 
 def keyring_check() -> Check:
@@ -70,6 +70,6 @@ def client_certificate_check(settings: Settings, now: datetime | None = None) ->
     data = {"path": str(cert_path), "expires": cert.not_valid_after_utc.isoformat(), "days_left": days}
     if days < 0 or cert.not_valid_before_utc > now:
         return Check("client certificate", Status.FAIL, f"{cert_path} is not valid now", data)
-    status = Status.WARN if days < CLIENT_CERT_WARN_DAYS else Status.OK
+    status = Status.WARN if days < CERT_WARN_DAYS else Status.OK
     return Check("client certificate", status, f"{cert_path} present, matches its key, valid until "
                  f"{cert.not_valid_after_utc:%d-%b-%Y} ({days} days)", data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from viewer.config import ConfigError, Settings
+from viewer.config import ORIGIN_DEFAULT, ORIGIN_MACHINE, ORIGIN_POLICY, ORIGIN_USER, ConfigError, Settings
 from viewer.doctor.report import Check, SettingRow, Status
 
 SECRET_SETTINGS = frozenset({"sds_api_key"})  # shown as set / not set, never printed
@@ -32,7 +32,7 @@ def _shown(name: str, value: Any) -> str:
 
 def setting_rows(settings: Settings, origins: dict[str, str]) -> list[SettingRow]:
     return [
-        SettingRow(name, _shown(name, getattr(settings, name)), origins.get(name, "default"), scope)
+        SettingRow(name, _shown(name, getattr(settings, name)), origins.get(name, ORIGIN_DEFAULT), scope)
         for name, scope, _doc, _default in Settings.describe()
     ]
 
@@ -41,8 +41,8 @@ def settings_checks(settings: Settings, origins: dict[str, str]) -> list[Check]:
     from viewer.services.compose import check_settings
 
     counts = Counter(origins.values())
-    layers = ", ".join(f"{counts[o]} from {o}" for o in ("policy", "machine", "user") if counts[o])
-    layers = layers or "defaults only"
+    read = [f"{counts[o]} from {o}" for o in (ORIGIN_POLICY, ORIGIN_MACHINE, ORIGIN_USER) if counts[o]]
+    layers = ", ".join(read) or "defaults only"
     checks = [Check("settings", Status.OK, f"read: {layers}", {"from": dict(counts)})]
     try:
         check_settings(settings)
