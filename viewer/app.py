@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from viewer.config import Settings
+from viewer.doctor.report import Check, Status
 from viewer.logs import redact
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class LaunchOptions:
     patient: str | None = None  # open this patient after sign-in
     screenshot: Path | None = None  # save the window as PNG once the record has loaded, then quit
     exit_when_shown: bool = False  # quit once the window is on screen (start-up benchmark, smoke check)
+    startup_notice: str | None = None  # said in the window once shown (e.g. a malformed wardview:// link)
     qt_args: Sequence[str] = ()
 
 
@@ -117,6 +119,34 @@ def end_session_at_exit(window: Any, workspace: Any, runner: Any) -> None:
         log.warning("Sign-out at exit did not complete (%s)", type(exc).__name__)
 
 
+def offscreen_window_check() -> Check:
+    """`wardview --self-test`'s Qt check: the platform plugin loads, and a styled window paints offscreen
+    (a frozen build missing a Qt plugin or the style sheet fails here, not on a ward)."""
+    from importlib import resources
+
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    app = QApplication.instance() or QApplication(["wardview", "-platform", "offscreen"])
+    window = QMainWindow()
+    try:
+        window.setStyleSheet(resources.files("viewer.ui").joinpath("style.qss").read_text(encoding="utf-8"))
+        window.setCentralWidget(QLabel("Wardview self-test"))
+        window.resize(320, 120)
+        window.show()
+        app.processEvents()
+        image = window.grab().toImage()
+    finally:
+        window.close()
+        window.deleteLater()
+    data = {"qt": qVersion(), "pyside": pyside_version, "platform": app.platformName()}
+    if image.isNull() or image.width() < 1:
+        return Check("offscreen window", Status.FAIL, f"Qt {qVersion()} could not paint a window", data)
+    return Check("offscreen window", Status.OK, f"Qt {qVersion()} (PySide6 {pyside_version}) painted a "
+                 f"{image.width()}x{image.height()} window on '{app.platformName()}'", data)
+
+
 def run(settings: Settings, options: LaunchOptions) -> int:
     """Start the GUI. Returns the process exit code."""
     from PySide6.QtCore import QTimer
@@ -189,7 +219,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     if not scripted and single.listen():  # a scripted run never takes the name
         single.patient_requested.connect(window.handover)
     install_crash_hook(runner.in_gui(lambda text: QMessageBox.warning(window, "Wardview", text)))
-    store_message = local.problem or local.notice
+    store_message = "\n\n".join(m for m in (local.problem, local.notice, options.startup_notice) if m)
     if store_message:
         window.statusBar().showMessage(store_message)
         # non-blocking: an unattended demo or a scripted check must not stop at this box

@@ -1,11 +1,13 @@
 """Command line: `wardview [--sandbox] [--demo-user U] [--patient N | wardview://patient/N]`,
 `wardview sandbox serve`, `wardview inspect FILE... [--json]`, `wardview fetch NHS_NUMBER [--json]`,
 `wardview audit verify|show [--store PATH]`,
-`wardview cache info [--json] [--sandbox]`, `wardview cache purge [--patient N] [--sandbox]`."""
+`wardview cache info [--json] [--sandbox]`, `wardview cache purge [--patient N] [--sandbox]`,
+`wardview doctor [--json] [--sandbox]`, `wardview --self-test [json]`."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +17,8 @@ from viewer import __version__
 from viewer.config import ConfigError, ConfigPaths, load_settings
 from viewer.domain.nhs_number import is_valid, normalise
 from viewer.logs import configure_logging
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="quit as soon as the window is on screen (start-up checks and benchmarks)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="save the window as a PNG once the record has loaded, then quit")
+    _add_self_test(parser)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("gui", help="start the viewer (the default)")
     sandbox = sub.add_parser("sandbox", help="the built-in protocol sandbox")
@@ -53,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="ODS code of the hospital the R4 files came from")
     inspect.add_argument("--hospital-name", metavar="NAME", help="name of that hospital")
     _add_fetch(sub)
+    _add_doctor(sub)
     audit = sub.add_parser("audit", help="the local audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify",
@@ -142,16 +148,69 @@ def _run_cache(args: argparse.Namespace) -> int:
                      nhs_number=normalise(patient) if patient else None, out=sys.stdout, err=sys.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from viewer.launch_uri import BadLaunchUri, rewrite_launch_args
+def _add_self_test(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--self-test", nargs="?", const="table", choices=("table", "json"), metavar="json",
+                        help="check this installation (imports, an offscreen window, SQLCipher, keyring, "
+                        "TLS trust store), print a table (or JSON) and exit 1 if any check failed")
+
+
+def _self_test(args: argparse.Namespace) -> int:
+    from viewer.app import offscreen_window_check
+    from viewer.doctor.self_test import run_self_test
+
+    report = run_self_test(offscreen_window_check)
+    sys.stdout.write(report.to_json() if args.self_test == "json" else report.to_table())
+    return report.exit_code()
+
+
+def _add_doctor(sub: Any) -> None:
+    doctor = sub.add_parser(
+        "doctor", help="check this PC: settings and where each came from, each endpoint over TLS, the client "
+        "certificate, the clock, the keyring and the store; exit 0 when no check failed, 1 otherwise")
+    doctor.add_argument("--json", action="store_true", dest="as_json", help="print JSON instead of a table")
+    doctor.add_argument("--sandbox", action="store_true", dest="doctor_sandbox",
+                        help="run the same checks against the built-in sandbox")
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from viewer.config import load_settings_with_origins
+    from viewer.doctor.run import run_doctor, sandbox_origins
+    from viewer.store.paths import default_store_path
 
     try:
-        argv = rewrite_launch_args(sys.argv[1:] if argv is None else argv)
-    except BadLaunchUri as exc:
-        print(f"wardview: {exc}", file=sys.stderr)
-        return 2
+        settings, origins = load_settings_with_origins(ConfigPaths.default())
+    except ConfigError as exc:
+        report = run_doctor(exc, None, store_path=default_store_path())
+    else:
+        if not (args.sandbox or args.doctor_sandbox):
+            report = run_doctor(settings, origins, store_path=default_store_path())
+        else:
+            from viewer.sandbox.runner import Sandbox
+
+            try:
+                with Sandbox(seed=args.seed) as sandbox:
+                    in_sandbox = settings.for_sandbox(sandbox.info)
+                    report = run_doctor(in_sandbox, sandbox_origins(settings, in_sandbox, origins),
+                                        store_path=default_store_path("sandbox.db"))
+            except PermissionError as exc:
+                print(f"wardview: {exc}", file=sys.stderr)
+                return 2
+    sys.stdout.write(report.to_json() if args.as_json else report.to_table())
+    return report.exit_code()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from viewer.launch_uri import rewrite_launch_args
+
+    argv, link_problem = rewrite_launch_args(sys.argv[1:] if argv is None else argv)
+    if link_problem:
+        print(f"wardview: {link_problem}", file=sys.stderr)
     args, qt_args = _parser().parse_known_args(argv)
     configure_logging()
+    if args.self_test:
+        return _self_test(args)
+    if args.command == "doctor":
+        return _doctor(args)
     if args.command == "sandbox":
         from viewer.sandbox.runner import serve
 
@@ -192,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         patient=normalise(args.patient) if args.patient else None,
         screenshot=args.screenshot,
         exit_when_shown=args.exit_when_shown,
+        startup_notice=link_problem,
         qt_args=qt_args,
     )
     try:

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -128,11 +128,26 @@ def merge_layers(
     user: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Apply defaults < user < machine < policy, ignoring user values for machine-scoped settings."""
+    return merge_layers_with_origins(policy=policy, machine=machine, user=user)[0]
+
+
+# Where a value came from, as `wardview doctor` names it.
+ORIGIN_DEFAULT, ORIGIN_USER, ORIGIN_MACHINE, ORIGIN_POLICY = "default", "user", "machine", "policy"
+
+
+def merge_layers_with_origins(
+    *,
+    policy: Mapping[str, Any] | None = None,
+    machine: Mapping[str, Any] | None = None,
+    user: Mapping[str, Any] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """`merge_layers`, plus the layer each value came from, so IT can see why a PC has a value."""
     values: dict[str, Any] = {}
-    for origin, layer, allowed in (
-        ("the user settings", user or {}, {USER}),
-        ("the machine settings", machine or {}, {USER, MACHINE}),
-        ("group policy", policy or {}, {USER, MACHINE}),
+    origins = dict.fromkeys(_FIELDS, ORIGIN_DEFAULT)
+    for origin, label, layer, allowed in (
+        ("the user settings", ORIGIN_USER, user or {}, {USER}),
+        ("the machine settings", ORIGIN_MACHINE, machine or {}, {USER, MACHINE}),
+        ("group policy", ORIGIN_POLICY, policy or {}, {USER, MACHINE}),
     ):
         for name, value in layer.items():
             spec = _FIELDS.get(name)
@@ -143,7 +158,8 @@ def merge_layers(
                 log.warning("Ignoring %r in %s: only policy or the machine may set it", name, origin)
                 continue
             values[name] = _coerce(name, value, origin)
-    return Settings(**values)
+            origins[name] = label
+    return Settings(**values), origins
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,7 @@ def read_registry(key: str) -> dict[str, Any]:  # pragma: no cover - Windows onl
         import winreg
     except ImportError:
         return {}
-    values: dict[str, Any] = {}
+    values: list[tuple[str, Any]] = []
     try:
         with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as handle:
             index = 0
@@ -201,18 +217,34 @@ def read_registry(key: str) -> dict[str, Any]:  # pragma: no cover - Windows onl
                     name, value, _kind = winreg.EnumValue(handle, index)
                 except OSError:
                     break
-                values[name] = value
+                values.append((name, value))
                 index += 1
     except OSError:
         return {}
-    return values
+    return registry_layer(values)
 
 
-def load_settings(paths: ConfigPaths) -> Settings:
-    """Read every layer for this machine and merge them."""
+def registry_layer(values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Registry values as a layer. An empty string is not set: the MSI writes every deployment property,
+    given or not (wixl has no component conditions), and an empty value must not hide the default."""
+    return {name: value for name, value in values if value != ""}
+
+
+def read_layers(paths: ConfigPaths) -> dict[str, dict[str, Any]]:
+    """Every layer of this machine, unmerged: {"policy": ..., "machine": ..., "user": ...}."""
     policy = read_toml(paths.policy_file)
     machine = read_toml(paths.machine_file)
     if paths.use_registry:
         machine = {**machine, **read_registry(r"Software\Wardview")}
         policy = {**policy, **read_registry(r"Software\Policies\Wardview")}
-    return merge_layers(policy=policy, machine=machine, user=read_toml(paths.user_file))
+    return {"policy": policy, "machine": machine, "user": read_toml(paths.user_file)}
+
+
+def load_settings(paths: ConfigPaths) -> Settings:
+    """Read every layer for this machine and merge them."""
+    return merge_layers(**read_layers(paths))
+
+
+def load_settings_with_origins(paths: ConfigPaths) -> tuple[Settings, dict[str, str]]:
+    """`load_settings` and the layer each value came from (`wardview doctor`)."""
+    return merge_layers_with_origins(**read_layers(paths))

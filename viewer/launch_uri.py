@@ -26,6 +26,8 @@ def patient_from_uri(uri: str) -> str:
         raise BadLaunchUri("not a wardview:// link")
     path = [p for p in unquote(parts.path).split("/") if p]
     host = parts.netloc.lower()
+    if not host and path:  # `wardview:patient/N`, as some launchers write it
+        host, path = path[0].lower(), path[1:]
     if host != "patient" or len(path) != 1 or parts.query or parts.fragment:
         raise BadLaunchUri("a wardview link must be wardview://patient/NHSNUMBER")
     if not is_valid(path[0]):
@@ -33,13 +35,18 @@ def patient_from_uri(uri: str) -> str:
     return normalise(path[0])
 
 
-def rewrite_launch_args(argv: Sequence[str]) -> list[str]:
+def rewrite_launch_args(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """argv with a `wardview://` link (as Windows passes it to the registered handler) turned into
-    `--patient N`; BadLaunchUri for a malformed link."""
+    `--patient N`, and None; or, for a malformed link, argv without it and what was wrong with it: the
+    viewer still starts (a click on a bad link must not look like a crash) and says so, opening nobody."""
     out: list[str] = []
+    problem = None
     for arg in argv:
-        if arg.lower().startswith(f"{SCHEME}:"):
-            out += ["--patient", patient_from_uri(arg)]
-        else:
+        if not arg.lower().startswith(f"{SCHEME}:"):
             out.append(arg)
-    return out
+            continue
+        try:
+            out += ["--patient", patient_from_uri(arg)]
+        except BadLaunchUri as exc:
+            problem = f"The wardview link could not be used: {exc}. No patient was opened."
+    return out, problem

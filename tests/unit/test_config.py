@@ -97,3 +97,26 @@ def test_bad_gp_connect_setting_stops_the_gui_with_a_clear_message(tmp_path, mon
     monkeypatch.setattr(viewer.app, "run", must_not_start)
     assert cli.main([]) == 2
     assert "gpconnect_areas" in capsys.readouterr().err
+
+
+def test_origins_name_the_layer_that_won(tmp_path, caplog):
+    from viewer.config import load_settings_with_origins
+
+    policy = tmp_path / "p.toml"
+    policy.write_text("idle_lock_minutes = 5\n")
+    machine = tmp_path / "m.toml"
+    machine.write_text('idle_lock_minutes = 20\npds_url = "https://pds.example"\n')
+    user = tmp_path / "u.toml"
+    user.write_text('font_scale = 1.5\npds_url = "https://elsewhere"\n')
+    settings, origins = load_settings_with_origins(ConfigPaths(policy, machine, user))
+    assert settings == load_settings(ConfigPaths(policy, machine, user))
+    assert (origins["idle_lock_minutes"], origins["pds_url"], origins["font_scale"], origins["issuer"]) == (
+        "policy", "machine", "user", "default")
+
+
+def test_empty_registry_values_are_not_set():
+    from viewer.config import registry_layer
+
+    layer = registry_layer([("pds_url", "https://pds.example"), ("idle_lock_minutes", ""), ("asid", "")])
+    assert layer == {"pds_url": "https://pds.example"}
+    assert merge_layers(machine=layer).idle_lock_minutes == 15

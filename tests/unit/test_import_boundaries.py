@@ -15,7 +15,7 @@ def test_core_packages_load_no_pyside6():
         import viewer
         loaded = []
         for pkg in ("viewer.domain", "viewer.sources", "viewer.record", "viewer.store", "viewer.auth",
-                    "viewer.services", "viewer.config", "viewer.logs", "viewer.cli"):
+                    "viewer.services", "viewer.config", "viewer.logs", "viewer.cli", "viewer.doctor"):
             module = importlib.import_module(pkg)
             loaded.append(pkg)
             for info in pkgutil.walk_packages(getattr(module, "__path__", []), pkg + "."):

@@ -12,6 +12,7 @@ NHS = "9990000018"
     f"WARDVIEW://Patient/{NHS}/",
     "wardview://patient/999%20000%200018",
     "wardview://patient/999 000 0018",
+    f"WARDVIEW:patient/{NHS}/",
     f" wardview://patient/{NHS} ",
 ])
 def test_accepted_forms(uri):
@@ -32,12 +33,16 @@ def test_refused_forms_say_why(uri, why):
 
 
 def test_the_link_windows_passes_becomes_patient():
-    assert rewrite_launch_args(["--sandbox", f"wardview://patient/{NHS}"]) == ["--sandbox", "--patient", NHS]
-    assert rewrite_launch_args(["--sandbox"]) == ["--sandbox"]
+    assert rewrite_launch_args(["--sandbox", f"wardview://patient/{NHS}"]) == (
+        ["--sandbox", "--patient", NHS], None)
+    assert rewrite_launch_args(["doctor", "--json"]) == (["doctor", "--json"], None)
+    assert rewrite_launch_args([]) == ([], None)
 
 
-def test_the_command_line_refuses_a_bad_link(capsys):
-    from viewer.cli import main
-
-    assert main(["wardview://patient/9990000019"]) == 2
-    assert "check digit" in capsys.readouterr().err
+def test_a_bad_link_starts_the_viewer_with_nobody_opened_and_says_why(caplog):
+    argv, problem = rewrite_launch_args(["wardview://admin/delete-everything"])
+    assert argv == []
+    assert problem == ("The wardview link could not be used: a wardview link must be "
+                       "wardview://patient/NHSNUMBER. No patient was opened.")
+    argv, problem = rewrite_launch_args(["wardview://patient/9990000019"])
+    assert argv == [] and "check digit" in problem and "9990000019" not in problem

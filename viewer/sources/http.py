@@ -147,6 +147,11 @@ def _tls_message(error: ssl.SSLError, service: str) -> str:
     return f"{prefix}: the secure connection could not be set up"
 
 
+def is_tls_failure(exc: BaseException) -> bool:
+    """For `wardview doctor`, which tells IT a TLS failure apart from other connection failures."""
+    return _tls_error(exc) is not None
+
+
 def _retryable_error(exc: httpx.HTTPError, safe: bool) -> bool:
     """A failed TLS handshake will fail again; anything else may be transient. An unsafe request is
     repeated only when it certainly never left this machine (the connection was never made)."""
