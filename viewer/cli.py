@@ -83,6 +83,11 @@ def _add_fetch(sub: Any) -> None:
     fetch.add_argument("--reason", metavar="TEXT",
                        help="reason for emergency access when there is no current care relationship "
                        "(recorded in the audit, flagged for review)")
+    # own dests: a subcommand's default would overwrite `wardview --sandbox fetch ...`
+    fetch.add_argument("--sandbox", action="store_true", dest="fetch_sandbox",
+                       help="start the built-in sandbox and sign in automatically as a demo clinician")
+    fetch.add_argument("--demo-user", metavar="USERNAME", dest="fetch_demo_user",
+                       help="sandbox: the demo clinician to sign in as (default: the first)")
 
 
 def _settings_or_none() -> Any:
@@ -103,8 +108,9 @@ def _fetch(args: argparse.Namespace) -> int:
     settings = _settings_or_none()
     if settings is None:
         return 2
-    request = FetchRequest(normalise(args.nhs_number), as_json=args.as_json, sandbox=args.sandbox,
-                           seed=args.seed, username=args.demo_user, role_id=args.role,
+    request = FetchRequest(normalise(args.nhs_number), as_json=args.as_json,
+                           sandbox=args.sandbox or args.fetch_sandbox, seed=args.seed,
+                           username=args.fetch_demo_user or args.demo_user, role_id=args.role,
                            emergency_reason=args.reason)
     try:
         return run_fetch(settings, request, out=sys.stdout, err=sys.stderr)
@@ -205,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv, link_problem = rewrite_launch_args(sys.argv[1:] if argv is None else argv)
     if link_problem:
         print(f"wardview: {link_problem}", file=sys.stderr)
-    args, qt_args = _parser().parse_known_args(argv)
+    parser = _parser()
+    args, qt_args = parser.parse_known_args(argv)
+    if qt_args and args.command not in (None, "gui"):
+        # only the window passes unknown arguments on (to Qt); a command must not silently ignore one
+        parser.error(f"unrecognised arguments: {' '.join(qt_args)}")
     configure_logging()
     if args.self_test:
         return _self_test(args)

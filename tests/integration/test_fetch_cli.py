@@ -84,6 +84,19 @@ def test_without_a_reason_no_relationship_means_no_record(sandbox) -> None:
         asyncio.run(attempt())
 
 
+def test_the_command_line_as_trust_it_types_it(sandbox, data_home, capsys) -> None:
+    nhs = patient_number(sandbox, "warfarin-inpatient")
+    assert main(["fetch", nhs, "--sandbox", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["patient"]["nhs_number"] == nhs
+    assert default_store_path("sandbox.db").exists() and not default_store_path().exists()
+
+
+def test_an_unknown_option_is_refused_not_ignored(capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["fetch", "9990000018", "--sandbx"])
+    assert stopped.value.code == 2 and "--sandbx" in capsys.readouterr().err
+
+
 def test_an_invalid_number_is_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch", "9990000019", "--sandbox"]) == 2
     assert "not a valid NHS number" in capsys.readouterr().err
