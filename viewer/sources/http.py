@@ -154,8 +154,12 @@ def is_tls_failure(exc: BaseException) -> bool:
 
 def _retryable_error(exc: httpx.HTTPError, safe: bool) -> bool:
     """A failed TLS handshake will fail again; anything else may be transient. An unsafe request is
-    repeated only when it certainly never left this machine (the connection was never made)."""
+    repeated only when it certainly never left this machine (the connection was never made). A server
+    that took the whole timeout to not answer is not asked again: the clinician would wait three
+    timeouts (30 s and more) to be told the same thing, while the other sources are already on screen."""
     if isinstance(exc, httpx.ConnectError) and _tls_error(exc) is not None:
+        return False
+    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
         return False
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return True
