@@ -20,6 +20,7 @@ import argparse
 import cProfile
 import gc
 import io
+import json
 import pstats
 import sqlite3
 import statistics
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="timed runs per measurement (median)")
     parser.add_argument("--profile", action="store_true", help="profile combine() and print the top entries")
+    parser.add_argument("--json", action="store_true",
+                        help="also print the figures as one JSON object on the last line")
     args = parser.parse_args(argv)
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
@@ -142,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
             ("load + combine (record ready)", f"{total:.1f}"),
         ]))
         encrypted_cache.store.close()
+    if args.json:
+        print(json.dumps({"store_save_ms": round(enc_save, 1), "store_load_ms": round(enc_load, 1),
+                          "sqlite_save_ms": round(plain_save, 1), "sqlite_load_ms": round(plain_load, 1),
+                          "store_vs_sqlite": round(max(enc_save / plain_save, enc_load / plain_load), 2),
+                          "cache_open_ms": round(total, 1)}))
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -141,15 +141,27 @@ def combine(
     gp: SourceRecord | None,
     hospital: SourceRecord | None,
     notices: tuple[str, ...] = (),
+    previous: CombinedRecord | None = None,
 ) -> CombinedRecord:
-    """Build the combined record; PDS leads the banner, else the GP's patient, else the hospital's."""
+    """Build the combined record; PDS leads the banner, else the GP's patient, else the hospital's.
+
+    `previous` is the record this one follows (OpenRecord emits one per status change): the sections of
+    source records that have not changed are taken from it rather than merged again (ten thousand results
+    cost ~50 ms a merge); only the sections whose conflict flags depend on which sources are loaded are
+    merged again when that changed.
+    """
     patient = pds or (gp.patient if gp else None) or (hospital.patient if hospital else None)
     mismatches = find_mismatches(
         pds, gp.patient if gp else None, hospital.patient if hospital else None
     )
-    loaded = {k for k, st in statuses.items() if st.state is SourceState.LOADED}
+    loaded = _loaded(statuses)
+    reusable: dict[str, tuple[MergedItem, ...]] = {}
+    if previous is not None and previous.gp is gp and previous.hospital is hospital:
+        same_loaded = _loaded(previous.statuses) == loaded
+        reusable = {name: items for name, items in previous.sections.items()
+                    if same_loaded or name not in LOADED_DEPENDENT}
     sections = {
-        name: merge_section(
+        name: reusable[name] if name in reusable else merge_section(
             name,
             getattr(gp, name) if gp else (),
             getattr(hospital, name) if hospital else (),
@@ -159,3 +171,12 @@ def combine(
         for name in SECTIONS
     }
     return CombinedRecord(patient, dict(statuses), gp, hospital, mismatches, notices, sections)
+
+
+# The sections whose conflicts ("recorded in the GP record only", "stopped in the other") depend on which
+# sources are loaded (viewer.record.merge.merge_section).
+LOADED_DEPENDENT = frozenset({"allergies", "medications"})
+
+
+def _loaded(statuses: dict[SourceKind, SourceStatus]) -> frozenset[SourceKind]:
+    return frozenset(k for k, st in statuses.items() if st.state is SourceState.LOADED)

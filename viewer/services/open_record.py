@@ -261,6 +261,7 @@ class _Progress:
         self.hospital: SourceRecord | None = None
         self.notices: list[str] = []
         self.cached_at: dict[SourceKind, datetime] = {}
+        self._last: CombinedRecord | None = None
 
     async def load_cached(self, number: str) -> CachedRecordPort | None:
         if self._cache is None:
@@ -340,7 +341,9 @@ class _Progress:
                 self.emit()
 
     def emit(self) -> CombinedRecord:
-        record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices))
+        record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices),
+                         previous=self._last)
+        self._last = record
         if self._on_update is not None:
             self._on_update(record)
         return record

@@ -144,3 +144,25 @@ def test_full_statement_reads_no_known_allergies():
     r = combine(None, statuses(), rec(SourceKind.GP, [full]), rec(SourceKind.HOSPITAL))
     assert r.allergy_state is AllergyState.NO_KNOWN
     assert r.partial_negations == ()
+
+
+def test_a_following_record_reuses_the_merge_only_where_nothing_it_depends_on_changed():
+    gp = rec(SourceKind.GP, [allergy(SourceKind.GP)], meds=[Medication(Concept("Amlodipine"),
+                                                                          prov(SourceKind.GP, "m"))])
+    hospital = rec(SourceKind.HOSPITAL)
+    first = combine(None, statuses(hosp=SourceState.LOADING), gp, hospital)
+    same = combine(None, statuses(hosp=SourceState.LOADING), gp, hospital, previous=first)
+    assert all(same.sections[n] is first.sections[n] for n in first.sections)
+
+    # the hospital now loaded: "recorded in the GP record only" may now apply, so allergies and
+    # medications are merged again; the rest is reused; the result is what a fresh merge gives
+    loaded = combine(None, statuses(), gp, hospital, previous=first)
+    fresh = combine(None, statuses(), gp, hospital)
+    assert loaded.sections == fresh.sections
+    assert loaded.sections["allergies"] is not first.sections["allergies"]
+    assert loaded.sections["allergies"][0].conflicts  # Penicillin: GP only, now that both are loaded
+    assert loaded.sections["problems"] is first.sections["problems"]
+
+    other = combine(None, statuses(), rec(SourceKind.GP), hospital, previous=loaded)  # a new GP record
+    assert other.sections == combine(None, statuses(), rec(SourceKind.GP), hospital).sections
+    assert other.sections["allergies"] == ()
