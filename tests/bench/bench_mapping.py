@@ -103,24 +103,16 @@ def map_gp(body: bytes) -> object:
 
 
 def map_hospital(body: bytes) -> object:
-    """Parse, group by type as the hospital client hands them over, and map."""
-    import orjson
-
+    """Read the page as the hospital client reads each search page (hospital_page: results and reports
+    decoded typed, the rest as dicts, grouped by type), take the Patient out as `fetch_record` hands it
+    over, and map."""
+    from viewer.sources.hospital_page import read_search_page
     from viewer.sources.r4_mapping import map_hospital_record
 
-    data = orjson.loads(body)
-    patient = None
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for entry in data.get("entry", ()):
-        resource = entry.get("resource")
-        if not isinstance(resource, dict):
-            continue
-        if resource.get("resourceType") == "Patient" and patient is None:
-            patient = resource
-        else:
-            by_type.setdefault(resource.get("resourceType"), []).append(resource)
-    return map_hospital_record(patient, by_type, retrieved_at=RETRIEVED, org_ods="RX1",
-                               org_name="Bench Trust")
+    by_type = read_search_page(body, "Observation").resources
+    patients = by_type.pop("Patient", [])
+    return map_hospital_record(patients[0] if patients else None, by_type, retrieved_at=RETRIEVED,
+                               org_ods="RX1", org_name="Bench Trust")
 
 
 def measure(name: str, body: bytes, mapper: Callable[[bytes], object], model: Any, runs: int) -> Row:

@@ -12,16 +12,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from viewer.domain.clinical import Unreadable
 from viewer.domain.coding import Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance, SourceKind
 from viewer.sources.fhir_common import as_dict, as_list, as_text, concept, human_name, reference_key
+from viewer.sources.fhir_decode import TypedResource, load
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 SOURCE = SourceKind.HOSPITAL
 ENTERED_IN_ERROR = "entered-in-error"
 
@@ -42,16 +46,27 @@ class MappingContext:
     index: dict[tuple[str, str], dict[str, Any]]
     dates: dict[str, PartialDate | None] = field(default_factory=dict)
     concepts: dict[tuple[Any, ...], Concept] = field(default_factory=dict)
+    raws: dict[tuple[str, bytes], Any] = field(default_factory=dict)
 
     def provenance(self, resource: dict[str, Any]) -> Provenance:
-        return Provenance(
-            SOURCE,
-            str(resource.get("resourceType")),
-            as_text(resource.get("id")),
-            self.retrieved_at,
-            self.org_ods,
-            self.org_name,
-        )
+        return self.provenance_of(str(resource.get("resourceType")), as_text(resource.get("id")))
+
+    def provenance_of(self, resource_type: str, rid: str | None) -> Provenance:
+        return Provenance(SOURCE, resource_type, rid, self.retrieved_at, self.org_ods, self.org_name)
+
+    def from_raw(self, kind: str, raw: msgspec.Raw, read: Callable[[Any], T]) -> T:
+        """`read` of an element kept raw by the typed path, worked out once per distinct text of one
+        kind: a large record repeats a test's code and reference range thousands of times, so reading
+        the bytes again costs more than looking them up."""
+        key = (kind, bytes(raw))
+        raws = self.raws
+        if key not in raws:
+            raws[key] = read(load(raw))
+        return raws[key]
+
+    def raw_concept(self, raw: msgspec.Raw) -> Concept:
+        """`fhir_common.concept` of a raw CodeableConcept (Concept() when absent)."""
+        return self.from_raw("concept", raw, concept)
 
     def concept(self, value: Any) -> Concept:
         """`fhir_common.concept`, shared between equal one-coding concepts (a large record names the same
@@ -103,7 +118,8 @@ class MappingContext:
                 if isinstance(item, dict) and f"#{item.get('id')}" == rid:
                     return item
             return None
-        return self.index.get((rtype or "", rid))
+        found = self.index.get((rtype or "", rid))
+        return found.as_dict() if isinstance(found, TypedResource) else found
 
     def person(self, owner: dict[str, Any], ref: Any) -> str | None:
         """A recorder/requester as a name: the reference's display, else the resolved resource's name."""
@@ -152,15 +168,27 @@ def unreadable(rtype: str, resource: Any, reason: str) -> Unreadable:
 
 
 def map_all(
-    resources: dict[str, list[dict]],
+    resources: dict[str, list[Any]],
     rtype: str,
     mapper: Callable[[dict[str, Any], MappingContext], Any],
     ctx: MappingContext,
     lost: list[Unreadable],
+    typed: Callable[[Any, MappingContext], Any] | None = None,
 ) -> list[Any]:
-    """Every resource of one type mapped on its own; what cannot be shown is appended to `lost`."""
+    """Every resource of one type mapped on its own; what cannot be shown is appended to `lost`.
+    A typed resource (fhir_decode) goes to `typed`; when `typed` is not given or does not return an item
+    (NotPlain, Skip, any failure), `mapper` reads its dict and decides, so both paths count a resource
+    the same way."""
     out: list[Any] = []
     for resource in as_list(resources.get(rtype)):
+        if isinstance(resource, TypedResource):
+            if typed is not None:
+                try:
+                    out.append(typed(resource, ctx))
+                    continue
+                except Exception:  # noqa: S110 (NotPlain, Skip, anything: the dict mapper decides)
+                    pass
+            resource = resource.as_dict()
         if not isinstance(resource, dict) or not resource:
             lost.append(unreadable(rtype, resource, "entry has no resource"))
             continue
