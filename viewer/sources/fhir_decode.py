@@ -14,7 +14,7 @@ has to be tolerant itself.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 import msgspec
 import orjson
@@ -22,8 +22,6 @@ import orjson
 # What a typed resource keeps of its own bytes; a name no FHIR element can have (no spaces in FHIR names).
 _RAW_KEY = " raw"
 _PARSED_KEY = " parsed"
-# Integers msgspec keeps exact but orjson (the dict path) reads as floats: such a number is not plain.
-_INT_RANGE = range(-(2**63), 2**64)
 
 
 class NotPlain(Exception):
@@ -35,12 +33,10 @@ class TypedResource(msgspec.Struct, tag_field="resourceType", kw_only=True):
     needs the whole resource (a reference resolved to it, the dict mapper when the typed one declines,
     code that reads it by key) gets the same dict the tolerant path would have read."""
 
+    resource_type: ClassVar[str]  # the tag as a plain class attribute (see `typed_resource`)
     raw: Any = msgspec.field(default=None, name=_RAW_KEY)
     parsed: Any = msgspec.field(default=None, name=_PARSED_KEY)
 
-    @property
-    def resource_type(self) -> str:
-        return type(self).__struct_config__.tag  # type: ignore[return-value]
 
     def as_dict(self) -> dict[str, Any]:
         """The resource as the dict path reads it (parsed once, on first need)."""
@@ -58,16 +54,19 @@ class TypedResource(msgspec.Struct, tag_field="resourceType", kw_only=True):
         return key in self.as_dict()
 
 
+R = TypeVar("R", bound=type[TypedResource])
+
+
+def typed_resource(cls: R) -> R:
+    """Class decorator for each TypedResource: its tag as `resource_type`, a plain class attribute, since
+    code that groups and indexes ten thousand resources reads it once for each."""
+    cls.resource_type = cls.__struct_config__.tag  # type: ignore[assignment]
+    return cls
+
+
 class Period(msgspec.Struct):
     start: str | None = None
     end: str | None = None
-
-
-class Quantity(msgspec.Struct):
-    value: int | float | None = None
-    unit: str | None = None
-    code: str | None = None
-    comparator: str | None = None
 
 
 class Reference(msgspec.Struct):
@@ -93,10 +92,3 @@ def decode_resource(raw: msgspec.Raw, decoder: msgspec.json.Decoder) -> Any:
 def load(raw: msgspec.Raw) -> Any:
     """An element kept raw, as the dict path reads it; None when it was absent."""
     return orjson.loads(memoryview(raw)) if raw else None
-
-
-def plain_number(value: int | float | None) -> int | float | None:
-    """`value` unless it is an integer the dict path would have read as a float."""
-    if type(value) is int and value not in _INT_RANGE:
-        raise NotPlain("integer beyond 64 bits")
-    return value

@@ -17,10 +17,12 @@ import orjson
 from viewer.sources.errors import UnreadableResponse
 from viewer.sources.fhir_common import as_dict, as_list
 from viewer.sources.fhir_decode import TypedResource, decode_resource
-from viewer.sources.r4_structs import DECODER
+from viewer.sources.r4_structs import DECODER, TYPED
 
 MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
 _NO_RESOURCE = msgspec.Raw()
+_MATCH = {"mode": "match"}
+_TYPED = frozenset(TYPED)
 
 
 class _Entry(msgspec.Struct):
@@ -58,9 +60,17 @@ def read_search_page(content: bytes, searched: str) -> SearchPage:
     if skeleton.resourceType != "Bundle":
         raise UnreadableResponse(MSG_UNREADABLE)
     page = SearchPage(link=skeleton.link)
+    resources = page.resources
     try:
         for entry in skeleton.entry or ():
             resource = decode_resource(entry.resource, DECODER) if entry.resource else None
+            if type(resource) in _TYPED and (entry.search is None or entry.search == _MATCH):
+                # the bulk, written out: a typed result or report in a plain match entry
+                try:
+                    resources[resource.resource_type].append(resource)
+                except KeyError:
+                    resources[resource.resource_type] = [resource]
+                continue
             _take(page, resource, entry.search, searched)
     except orjson.JSONDecodeError:  # a value orjson refuses (a number beyond a double): as before
         raise UnreadableResponse(MSG_UNREADABLE) from None
@@ -83,7 +93,7 @@ def _read_dicts(content: bytes, searched: str) -> SearchPage:
 
 def _take(page: SearchPage, resource: Any, search: Any, searched: str) -> None:
     if isinstance(resource, TypedResource):
-        rtype = resource.resource_type
+        rtype: Any = resource.resource_type
     elif isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
         rtype = resource["resourceType"]
     else:

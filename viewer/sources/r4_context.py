@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
+import orjson
 
 from viewer.domain.clinical import Unreadable
 from viewer.domain.coding import Concept
@@ -26,6 +27,7 @@ from viewer.sources.fhir_decode import TypedResource, load
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_MISSING: Any = object()
 SOURCE = SourceKind.HOSPITAL
 ENTERED_IN_ERROR = "entered-in-error"
 
@@ -46,7 +48,11 @@ class MappingContext:
     index: dict[tuple[str, str], dict[str, Any]]
     dates: dict[str, PartialDate | None] = field(default_factory=dict)
     concepts: dict[tuple[Any, ...], Concept] = field(default_factory=dict)
-    raws: dict[tuple[str, bytes], Any] = field(default_factory=dict)
+    # what the typed path read from raw elements, by their bytes (see from_raw)
+    raw_concepts: dict[bytes, Concept] = field(default_factory=dict)
+    raw_quantities: dict[bytes, Any] = field(default_factory=dict)
+    raw_ranges: dict[bytes, Any] = field(default_factory=dict)
+    raw_interpretations: dict[bytes, Any] = field(default_factory=dict)
 
     def provenance(self, resource: dict[str, Any]) -> Provenance:
         return self.provenance_of(str(resource.get("resourceType")), as_text(resource.get("id")))
@@ -54,19 +60,16 @@ class MappingContext:
     def provenance_of(self, resource_type: str, rid: str | None) -> Provenance:
         return Provenance(SOURCE, resource_type, rid, self.retrieved_at, self.org_ods, self.org_name)
 
-    def from_raw(self, kind: str, raw: msgspec.Raw, read: Callable[[Any], T]) -> T:
-        """`read` of an element kept raw by the typed path, worked out once per distinct text of one
-        kind: a large record repeats a test's code and reference range thousands of times, so reading
-        the bytes again costs more than looking them up."""
-        key = (kind, bytes(raw))
-        raws = self.raws
-        if key not in raws:
-            raws[key] = read(load(raw))
-        return raws[key]
-
-    def raw_concept(self, raw: msgspec.Raw) -> Concept:
-        """`fhir_common.concept` of a raw CodeableConcept (Concept() when absent)."""
-        return self.from_raw("concept", raw, concept)
+    @staticmethod
+    def from_raw(cache: dict[bytes, T], raw: msgspec.Raw, read: Callable[[Any], T]) -> T:
+        """`read` (a dict path reader) of an element the typed path kept raw, worked out once per distinct
+        text in `cache` (one per kind of element): a large record repeats a test's code and reference
+        range thousands of times, and looking the bytes up costs less than reading them again."""
+        key = bytes(raw)
+        found = cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = cache[key] = read(load(raw))
+        return found  # type: ignore[return-value]
 
     def concept(self, value: Any) -> Concept:
         """`fhir_common.concept`, shared between equal one-coding concepts (a large record names the same
@@ -178,7 +181,8 @@ def map_all(
     """Every resource of one type mapped on its own; what cannot be shown is appended to `lost`.
     A typed resource (fhir_decode) goes to `typed`; when `typed` is not given or does not return an item
     (NotPlain, Skip, any failure), `mapper` reads its dict and decides, so both paths count a resource
-    the same way."""
+    the same way. (One difference: a typed resource whose bytes orjson refuses is counted here, where a
+    page of dicts would have been refused whole.)"""
     out: list[Any] = []
     for resource in as_list(resources.get(rtype)):
         if isinstance(resource, TypedResource):
@@ -188,7 +192,11 @@ def map_all(
                     continue
                 except Exception:  # noqa: S110 (NotPlain, Skip, anything: the dict mapper decides)
                     pass
-            resource = resource.as_dict()
+            try:
+                resource = resource.as_dict()
+            except orjson.JSONDecodeError:  # a number beyond a double, in an element msgspec kept raw
+                lost.append(Unreadable(SOURCE.value, rtype, as_text(resource.id), "could not be read"))
+                continue
         if not isinstance(resource, dict) or not resource:
             lost.append(unreadable(rtype, resource, "entry has no resource"))
             continue

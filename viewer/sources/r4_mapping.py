@@ -42,6 +42,7 @@ from viewer.sources.r4_results import map_report, observation_mapper, report_gro
 from viewer.sources.r4_structs import TYPED
 from viewer.sources.r4_typed import map_typed_report, typed_observation_mapper
 
+_TYPED = frozenset(TYPED)
 # Areas the domain model holds, and the FHIR types that supply each (absent key = not supplied).
 # Referrals (ServiceRequest) and report grouping (DiagnosticReport) are left out: many trust servers
 # offer neither search, and their absence loses no result (results still show, ungrouped), so a warning
@@ -72,7 +73,7 @@ def map_hospital_record(
     index: dict[tuple[str, str], Any] = {}
     for items in resources.values():
         for r in as_list(items):
-            if type(r) in TYPED:  # the typed bulk: its id is a str or None by its Struct
+            if type(r) in _TYPED:  # the typed bulk: its id is a str or None by its Struct
                 if r.id is not None:
                     index[(r.resource_type, r.id)] = r
             elif isinstance(r, dict) and r.get("id") is not None:

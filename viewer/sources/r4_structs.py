@@ -11,11 +11,19 @@ from typing import Any
 
 import msgspec
 
-from viewer.sources.fhir_decode import Period, Quantity, Reference, TypedResource, load, resource_decoder
+from viewer.sources.fhir_decode import (
+    Period,
+    Reference,
+    TypedResource,
+    load,
+    resource_decoder,
+    typed_resource,
+)
 
 _ABSENT = msgspec.Raw()
 
 
+@typed_resource
 class R4Observation(TypedResource, tag="Observation"):
     id: str | None = None
     status: str | None = None
@@ -25,7 +33,7 @@ class R4Observation(TypedResource, tag="Observation"):
     effectiveInstant: str | None = None
     issued: str | None = None
     # presence decides which value is read, so an explicit null is kept apart from absence (UNSET)
-    valueQuantity: Quantity | msgspec.UnsetType | None = msgspec.UNSET
+    valueQuantity: msgspec.Raw = _ABSENT
     valueString: str | msgspec.UnsetType | None = msgspec.UNSET
     valueCodeableConcept: msgspec.Raw = _ABSENT
     referenceRange: msgspec.Raw = _ABSENT
@@ -49,6 +57,7 @@ class R4Observation(TypedResource, tag="Observation"):
         return load(self.hasMember)
 
 
+@typed_resource
 class R4DiagnosticReport(TypedResource, tag="DiagnosticReport"):
     id: str | None = None
     status: str | None = None

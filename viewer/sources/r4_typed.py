@@ -19,14 +19,15 @@ import msgspec
 
 from viewer.domain.events import Observation, Report
 from viewer.sources.fhir_common import as_list, as_text, concept, notes, split_reference
-from viewer.sources.fhir_decode import NotPlain, Period, Quantity, load, plain_number
+from viewer.sources.fhir_decode import NotPlain, Period, load
 from viewer.sources.r4_context import ENTERED_IN_ERROR, MappingContext, Skip
 from viewer.sources.r4_fields import is_empty
 from viewer.sources.r4_results import interpretation_text, reference_range
 from viewer.sources.r4_structs import R4DiagnosticReport, R4Observation
-from viewer.sources.r4_values import COMPARATORS, Value, number_text
+from viewer.sources.r4_values import Value, quantity
 
 _NO_RANGE = (None, None, None)
+_NO_VALUE = (None, None, None, None)
 
 
 def _status(res: R4Observation | R4DiagnosticReport) -> str | None:
@@ -44,35 +45,19 @@ def _first_date(ctx: MappingContext, *values: str | Period | None) -> Any:
     return None
 
 
-def _quantity(data: Quantity | None) -> Value | None:
-    """`r4_values.quantity` for a typed Quantity."""
-    if data is None:
-        return None
-    raw = plain_number(data.value)
-    text = number_text(raw)
-    if text is None:
-        return None
-    comparator = data.comparator if data.comparator in COMPARATORS else None
-    try:
-        number = float(raw)  # type: ignore[arg-type]
-    except OverflowError:
-        number = None
-    unit = as_text(data.unit) or as_text(data.code)
-    return Value(f"{comparator or ''}{text}", number, unit, comparator)
-
-
 def _value(res: R4Observation, ctx: MappingContext) -> Value | None:
     """`r4_values.observation_value` for the shapes this path accepts (no components, no absent-reason,
-    a Quantity, string or CodeableConcept value or none)."""
+    a Quantity, string or CodeableConcept value or none); a Quantity is read by the dict path's reader,
+    once per distinct text (a record repeats `122 g/L` many times)."""
     if res.component or res.dataAbsentReason:
         raise NotPlain("components or absent reason")
-    if res.valueQuantity is not msgspec.UNSET:
-        return _quantity(res.valueQuantity)
+    if res.valueQuantity:
+        return ctx.from_raw(ctx.raw_quantities, res.valueQuantity, quantity)
     if res.valueString is not msgspec.UNSET:
         text = as_text(res.valueString)
         return Value(text) if text else None
     if res.valueCodeableConcept:
-        label = ctx.raw_concept(res.valueCodeableConcept).label
+        label = ctx.from_raw(ctx.raw_concepts, res.valueCodeableConcept, concept).label
         return Value(label) if label else None
     if (res.valueInteger or res.valueBoolean or res.valueRange or res.valueRatio or res.valueDateTime
             or res.valueTime or res.valuePeriod or res.valueSampledData):
@@ -83,38 +68,33 @@ def _value(res: R4Observation, ctx: MappingContext) -> Value | None:
 def typed_observation_mapper(
     groups: dict[str, str],
 ) -> Callable[[R4Observation, MappingContext], Observation]:
-    """The typed twin of `r4_results.observation_mapper`, closed over the same report grouping."""
+    """The typed twin of `r4_results.observation_mapper`, closed over the same report grouping. Written
+    flat (no helper per element): it runs once per result of a ten-thousand-result record."""
 
     def map_observation(res: R4Observation, ctx: MappingContext) -> Observation:
         status = _status(res)
-        test = ctx.raw_concept(res.code)
+        from_raw = ctx.from_raw
+        test = from_raw(ctx.raw_concepts, res.code, concept)
         if is_empty(test):
             raise Skip("no test name given")
-        value = _value(res, ctx)
+        text, number, unit, comparator = _value(res, ctx) or _NO_VALUE
         low, high, range_text = (
-            ctx.from_raw("range", res.referenceRange, reference_range) if res.referenceRange else _NO_RANGE
+            from_raw(ctx.raw_ranges, res.referenceRange, reference_range) if res.referenceRange else _NO_RANGE
         )
         interpretation = (
-            ctx.from_raw("interpretation", res.interpretation, lambda v: interpretation_text(v, ctx))
+            from_raw(ctx.raw_interpretations, res.interpretation, lambda v: interpretation_text(v, ctx))
             if res.interpretation else None
         )
         rid = as_text(res.id)
+        # the usual case first, written out: a result taken at one instant
+        effective = ctx.date(res.effectiveDateTime) or _first_date(
+            ctx, res.effectivePeriod, res.effectiveInstant, res.issued
+        )
         return Observation(
-            test=test,
-            provenance=ctx.provenance_of("Observation", rid),
-            effective=_first_date(ctx, res.effectiveDateTime, res.effectivePeriod, res.effectiveInstant,
-                                  res.issued),
-            value=value.text if value else None,
-            number=value.number if value else None,
-            unit=value.unit if value else None,
-            comparator=value.comparator if value else None,
-            range_low=low,
-            range_high=high,
-            range_text=range_text,
-            interpretation=interpretation,
-            status=status,
-            report_id=groups.get(rid) if rid else None,
-            notes=notes(load(res.note)) if res.note else (),
+            test=test, provenance=ctx.provenance_of("Observation", rid), effective=effective, value=text,
+            number=number, unit=unit, comparator=comparator, range_low=low, range_high=high,
+            range_text=range_text, interpretation=interpretation, status=status,
+            report_id=groups.get(rid) if rid else None, notes=notes(load(res.note)) if res.note else (),
         )
 
     return map_observation
@@ -123,7 +103,7 @@ def typed_observation_mapper(
 def map_typed_report(res: R4DiagnosticReport, ctx: MappingContext) -> Report:
     """The typed twin of `r4_results.map_report`."""
     status = _status(res)
-    name = ctx.raw_concept(res.code)
+    name = ctx.from_raw(ctx.raw_concepts, res.code, concept)
     if is_empty(name):
         raise Skip("no report name given")
     result_ids = []

@@ -180,11 +180,19 @@ def test_a_wrong_typed_element_is_mapped_or_counted_never_lost(name: str, value:
             assert len(shown) + len(record.unreadable) == 2
 
 
-def test_a_page_with_a_number_orjson_refuses_is_unreadable_as_before() -> None:
-    body = b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","id":"a",' \
-           b'"valueQuantity":{"value":1e400}}}]}'
+def test_a_number_beyond_a_double_costs_one_result_not_the_page() -> None:
+    """orjson refuses 1e400; the dict reading refused the whole page. A result or report is decoded typed
+    before orjson sees it, so only that resource is lost (counted); other types keep the old rule."""
+    body = (b'{"resourceType":"Bundle","entry":['
+            b'{"resource":{"resourceType":"Observation","id":"a","code":{"text":"Hb"},'
+            b'"valueQuantity":{"value":1e400}}},'
+            b'{"resource":{"resourceType":"Observation","id":"b","code":{"text":"Hb"}}}]}')
+    record = as_app_reads(body)
+    assert [o.provenance.resource_id for o in record.observations] == ["b"]
+    assert [(u.resource_type, u.resource_id) for u in record.unreadable] == [("Observation", "a")]
     with pytest.raises(UnreadableResponse):
-        read_search_page(body, "Observation")
+        read_search_page(b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Flag",'
+                         b'"id":"f","x":1e400}}]}', "Flag")
 
 
 def test_entries_of_odd_shapes_are_kept_as_placeholders() -> None:
