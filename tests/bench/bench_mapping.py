@@ -10,7 +10,8 @@ the hospital record of the sandbox's large-record patient (over 10,000 R4 resour
 Bundle. Columns: our mapping (parse + map, as `inspect` and the app run it), fhir.resources
 `Bundle.model_validate_json` (STU3 for GP Connect, R4B for the hospital), and `orjson.loads` alone, the
 floor any mapping from these bytes must pay. The aim (issue 3): >= 20x faster than fhir.resources and
-within 3x of the floor. Medians of several runs, all in one process, side by side.
+within 3x of the floor. Medians of several runs, all in one process, side by side; the three take turns
+in each round, so a change of load on a shared machine cannot favour one column.
 """
 
 from __future__ import annotations
@@ -45,21 +46,24 @@ class Row:
     ours_over_floor: float
 
 
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    """Median wall time of `runs` calls after one warm-up; the collector is paused so it does not land in
-    one run and not another."""
-    action()
-    times = []
+def median_ms(actions: list[Callable[[], object]], runs: int) -> list[float]:
+    """Median wall time of each action over `runs` rounds, after one warm-up each. The actions take turns
+    within each round, so a machine whose load changes during the run (other jobs on a shared PC) weighs
+    on every column alike; the collector is paused so it does not land in one run and not another."""
+    for action in actions:
+        action()
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return statistics.median(times) * 1000
+        for action, spent in zip(actions, times, strict=True):
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                action()
+                spent.append(time.perf_counter() - start)
+            finally:
+                gc.enable()
+    return [statistics.median(spent) * 1000 for spent in times]
 
 
 def validates(model: Any, body: bytes) -> bool:
@@ -119,10 +123,10 @@ def measure(name: str, body: bytes, mapper: Callable[[bytes], object], model: An
     import orjson
 
     entries = orjson.loads(body).get("entry") or []
-    ours = median_ms(lambda: mapper(body), runs)
     valid = validates(model, body)
-    theirs = median_ms(lambda: validates(model, body), runs)
-    floor = median_ms(lambda: orjson.loads(body), runs)
+    ours, theirs, floor = median_ms(
+        [lambda: mapper(body), lambda: validates(model, body), lambda: orjson.loads(body)], runs
+    )
     return Row(name, len(entries), round(len(body) / 1e6, 2), round(ours, 2), round(theirs, 1), valid,
                round(floor, 2), round(theirs / ours, 1), round(ours / floor, 2))
 

@@ -18,9 +18,10 @@ from typing import Any
 import msgspec
 
 from viewer.domain.events import Observation, Report
+from viewer.domain.provenance import Provenance
 from viewer.sources.fhir_common import as_list, as_text, concept, notes, split_reference
 from viewer.sources.fhir_decode import NotPlain, Period, load
-from viewer.sources.r4_context import ENTERED_IN_ERROR, MappingContext, Skip
+from viewer.sources.r4_context import ENTERED_IN_ERROR, SOURCE, MappingContext, Skip
 from viewer.sources.r4_fields import is_empty
 from viewer.sources.r4_results import interpretation_text, reference_range
 from viewer.sources.r4_structs import R4DiagnosticReport, R4Observation
@@ -74,7 +75,10 @@ def typed_observation_mapper(
     def map_observation(res: R4Observation, ctx: MappingContext) -> Observation:
         status = _status(res)
         from_raw = ctx.from_raw
-        test = from_raw(ctx.raw_concepts, res.code, concept)
+        code = bytes(res.code)  # ctx.from_raw written out for the one element every result has
+        test = ctx.raw_concepts.get(code)
+        if test is None:
+            test = ctx.raw_concepts[code] = concept(load(res.code))
         if is_empty(test):
             raise Skip("no test name given")
         text, number, unit, comparator = _value(res, ctx) or _NO_VALUE
@@ -90,8 +94,9 @@ def typed_observation_mapper(
         effective = ctx.date(res.effectiveDateTime) or _first_date(
             ctx, res.effectivePeriod, res.effectiveInstant, res.issued
         )
+        provenance = Provenance(SOURCE, "Observation", rid, ctx.retrieved_at, ctx.org_ods, ctx.org_name)
         return Observation(
-            test=test, provenance=ctx.provenance_of("Observation", rid), effective=effective, value=text,
+            test=test, provenance=provenance, effective=effective, value=text,
             number=number, unit=unit, comparator=comparator, range_low=low, range_high=high,
             range_text=range_text, interpretation=interpretation, status=status,
             report_id=groups.get(rid) if rid else None, notes=notes(load(res.note)) if res.note else (),
