@@ -37,7 +37,6 @@ class TypedResource(msgspec.Struct, tag_field="resourceType", kw_only=True):
     raw: Any = msgspec.field(default=None, name=_RAW_KEY)
     parsed: Any = msgspec.field(default=None, name=_PARSED_KEY)
 
-
     def as_dict(self) -> dict[str, Any]:
         """The resource as the dict path reads it (parsed once, on first need)."""
         if self.parsed is None:

@@ -163,7 +163,7 @@ class HospitalClient:
             for key, items in result.resources.items():
                 bucket = merged.setdefault(key, [])
                 for item in items:
-                    rid = resource_id(item)
+                    rid = _id_of(item)
                     if isinstance(rid, str) and rid:
                         if (key, rid) in seen:
                             continue
@@ -223,7 +223,7 @@ class HospitalClient:
         return None
 
 
-def resource_id(item: Any) -> Any:
+def _id_of(item: Any) -> Any:
     """The `id` element of a resource, typed or dict, as sent (None for anything else)."""
     if isinstance(item, TypedResource):
         return item.id  # type: ignore[attr-defined]
