@@ -9,6 +9,7 @@ read whole by orjson as before, so the tolerant rules below see the same values 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -21,7 +22,7 @@ from viewer.sources.r4_structs import DECODER, TYPED
 
 MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
 _NO_RESOURCE = msgspec.Raw()
-_MATCH = {"mode": "match"}
+_MATCH = MappingProxyType({"mode": "match"})  # the usual `search` of an entry, read-only
 _TYPED = frozenset(TYPED)
 
 
