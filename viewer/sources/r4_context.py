@@ -55,10 +55,14 @@ class MappingContext:
     raw_interpretations: dict[bytes, Any] = field(default_factory=dict)
 
     def provenance(self, resource: dict[str, Any]) -> Provenance:
-        return self.provenance_of(str(resource.get("resourceType")), as_text(resource.get("id")))
-
-    def provenance_of(self, resource_type: str, rid: str | None) -> Provenance:
-        return Provenance(SOURCE, resource_type, rid, self.retrieved_at, self.org_ods, self.org_name)
+        return Provenance(
+            SOURCE,
+            str(resource.get("resourceType")),
+            as_text(resource.get("id")),
+            self.retrieved_at,
+            self.org_ods,
+            self.org_name,
+        )
 
     @staticmethod
     def from_raw(cache: dict[bytes, T], raw: msgspec.Raw, read: Callable[[Any], T]) -> T:

@@ -32,7 +32,8 @@ class R4Observation(TypedResource, tag="Observation"):
     effectivePeriod: Period | None = None
     effectiveInstant: str | None = None
     issued: str | None = None
-    # presence decides which value is read, so an explicit null is kept apart from absence (UNSET)
+    # presence decides which value is read: raw elements see an explicit null (b"null") as present, and
+    # the string is UNSET when absent
     valueQuantity: msgspec.Raw = _ABSENT
     valueString: str | msgspec.UnsetType | None = msgspec.UNSET
     valueCodeableConcept: msgspec.Raw = _ABSENT

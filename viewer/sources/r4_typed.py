@@ -4,10 +4,11 @@ A large record is ten thousand results, so these two types are decoded into Stru
 and mapped here from attributes. Each typed mapper gives the same domain item as its dict mapper in
 r4_results for every resource it accepts (tests/unit/sources/test_r4_typed.py checks this over the
 sandbox population); it raises `NotPlain` for anything it does not handle (components, the rarer value
-types, odd numbers), and the caller then maps the resource's dict with the dict mapper.
+types), and the caller then maps the resource's dict with the dict mapper.
 
-Elements that repeat across results (the test's code, its reference range, interpretation) are kept as
-raw JSON and read through the context's cache by the dict path's own readers, so they cannot disagree.
+Elements that repeat across results (the test's code, its value, reference range, interpretation) are
+kept as raw JSON and read through the context's cache by the dict path's own readers, so they cannot
+disagree.
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ from viewer.sources.r4_structs import R4DiagnosticReport, R4Observation
 from viewer.sources.r4_values import Value, quantity
 
 _NO_RANGE = (None, None, None)
+_NO_VALUE = (None, None, None, None)
 # ten thousand of each in a large record: built without a call per field (fast_build)
 _observation = builder(Observation)
 _report = builder(Report)
 _provenance = builder(Provenance)
-_NO_VALUE = (None, None, None, None)
+
+
+def _provenance_of(ctx: MappingContext, resource_type: str, rid: str | None) -> Provenance:
+    return _provenance(source=SOURCE, resource_type=resource_type, resource_id=rid,
+                       retrieved_at=ctx.retrieved_at, org_ods=ctx.org_ods, org_name=ctx.org_name)
 
 
 def _status(res: R4Observation | R4DiagnosticReport) -> str | None:
@@ -99,10 +105,8 @@ def typed_observation_mapper(
         effective = ctx.date(res.effectiveDateTime) or _first_date(
             ctx, res.effectivePeriod, res.effectiveInstant, res.issued
         )
-        provenance = _provenance(source=SOURCE, resource_type="Observation", resource_id=rid,
-                                 retrieved_at=ctx.retrieved_at, org_ods=ctx.org_ods, org_name=ctx.org_name)
         return _observation(
-            test=test, provenance=provenance, effective=effective, value=text,
+            test=test, provenance=_provenance_of(ctx, "Observation", rid), effective=effective, value=text,
             number=number, unit=unit, comparator=comparator, range_low=low, range_high=high,
             range_text=range_text, interpretation=interpretation, status=status,
             report_id=groups.get(rid) if rid else None, notes=notes(load(res.note)) if res.note else (),
@@ -128,8 +132,7 @@ def map_typed_report(res: R4DiagnosticReport, ctx: MappingContext) -> Report:
         conclusion = "; ".join(codes) or None
     return _report(
         name=name,
-        provenance=_provenance(source=SOURCE, resource_type="DiagnosticReport", resource_id=as_text(res.id),
-                               retrieved_at=ctx.retrieved_at, org_ods=ctx.org_ods, org_name=ctx.org_name),
+        provenance=_provenance_of(ctx, "DiagnosticReport", as_text(res.id)),
         issued=_first_date(ctx, res.issued, res.effectiveDateTime, res.effectivePeriod),
         status=status,
         result_ids=tuple(result_ids),
