@@ -130,7 +130,11 @@ def human_name(value: Any) -> str | None:
 def reference_key(value: Any) -> tuple[str | None, str | None]:
     """(`Practitioner`, `abc`) from a Reference to `Practitioner/abc`, an absolute URL or a versioned
     reference; `#x` (contained) gives (None, `#x`); no reference gives (None, None)."""
-    ref = value.get("reference") if isinstance(value, dict) else None
+    return split_reference(value.get("reference") if isinstance(value, dict) else None)
+
+
+def split_reference(ref: Any) -> tuple[str | None, str | None]:
+    """`reference_key` of a Reference's `reference` string itself (the typed path holds only that)."""
     if not isinstance(ref, str) or not ref.strip():
         return None, None
     if ref.startswith("#"):

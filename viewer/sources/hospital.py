@@ -23,7 +23,8 @@ from viewer.sources.errors import (
     UnreadableResponse,
 )
 from viewer.sources.fhir_common import as_dict, as_list, as_text
-from viewer.sources.hospital_http import get_bundle
+from viewer.sources.fhir_decode import TypedResource
+from viewer.sources.hospital_http import get_bundle, get_search_page
 from viewer.sources.http import Sleep
 from viewer.sources.r4_patient import NHS_NUMBER_SYSTEM, nhs_number_of
 
@@ -58,13 +59,13 @@ class HospitalFetch:
     `outcomes` counts OperationOutcome entries (warnings the server put in its search results)."""
 
     patient: dict | None
-    resources: dict[str, list[dict]]
+    resources: dict[str, list[Any]]  # dicts, or typed resources for results and reports (hospital_page)
     outcomes: int = 0
 
 
 @dataclass(slots=True)
 class _TypeResult:
-    resources: dict[str, list[dict]] = field(default_factory=dict)
+    resources: dict[str, list[Any]] = field(default_factory=dict)
     outcomes: int = 0
     supported: bool = True
 
@@ -90,12 +91,10 @@ class HospitalClient:
         self._page_size = page_size
         self._max_concurrency = max(1, max_concurrency)
 
-    async def _get_json(
-        self, url: str, ctx: RequestContext, params: Any = None, *, type_search: bool = False
-    ) -> Any:
-        """One page as parsed JSON; None when a type search is not supported by this server."""
-        return await get_bundle(self._client, url, ctx, params=params, optional=type_search,
-                                timeout=self._timeout, sleep=self._sleep)
+    async def _get_json(self, url: str, ctx: RequestContext, params: Any = None) -> Any:
+        """One page as parsed JSON."""
+        return await get_bundle(self._client, url, ctx, params=params, timeout=self._timeout,
+                                sleep=self._sleep)
 
     async def find_patient(self, nhs_number: str, ctx: RequestContext) -> dict | None:
         """The hospital's Patient for this NHS number, or None when the hospital does not know them."""
@@ -123,7 +122,7 @@ class HospitalClient:
 
     async def fetch_resources(
         self, patient_id: str, ctx: RequestContext, types: tuple[str, ...] = DEFAULT_TYPES
-    ) -> dict[str, list[dict]]:
+    ) -> dict[str, list[Any]]:
         """Every resource of each type for one patient; keys only for the types the server supplied."""
         resources, outcomes = await self._fetch_all([patient_id], ctx, types)
         if outcomes:
@@ -144,7 +143,7 @@ class HospitalClient:
 
     async def _fetch_all(
         self, patient_ids: list[str], ctx: RequestContext, types: tuple[str, ...]
-    ) -> tuple[dict[str, list[dict]], int]:
+    ) -> tuple[dict[str, list[Any]], int]:
         semaphore = asyncio.Semaphore(self._max_concurrency)
         jobs = [(pid, rtype) for pid in patient_ids for rtype in types]
         try:
@@ -153,7 +152,7 @@ class HospitalClient:
                          for pid, rtype in jobs]
         except BaseExceptionGroup as failed:
             raise _most_telling(failed) from None
-        merged: dict[str, list[dict]] = {}
+        merged: dict[str, list[Any]] = {}
         seen: set[tuple[str, str]] = set()
         outcomes = 0
         supported = dict.fromkeys(types, True)
@@ -164,7 +163,7 @@ class HospitalClient:
             for key, items in result.resources.items():
                 bucket = merged.setdefault(key, [])
                 for item in items:
-                    rid = item.get("id") if isinstance(item, dict) else None
+                    rid = _id_of(item)
                     if isinstance(rid, str) and rid:
                         if (key, rid) in seen:
                             continue
@@ -173,7 +172,8 @@ class HospitalClient:
         for rtype, ok in supported.items():
             if ok:
                 merged.setdefault(rtype, [])
-            elif not any(isinstance(r, dict) and r for r in merged.get(rtype, [])):
+            elif not any(isinstance(r, TypedResource) or (isinstance(r, dict) and r)
+                         for r in merged.get(rtype, [])):
                 merged.pop(rtype, None)
                 log.info("Hospital server does not support %s searches", rtype)
         return merged, outcomes
@@ -188,21 +188,24 @@ class HospitalClient:
         pages = 0
         while url is not None:
             async with semaphore:
-                body = await self._get_json(url, ctx, params, type_search=pages == 0)
-            if body is None:
+                page = await get_search_page(self._client, url, ctx, rtype, params=params,
+                                             optional=pages == 0, timeout=self._timeout, sleep=self._sleep)
+            if page is None:
                 result.supported = False
                 return result
             pages += 1
-            self._collect(body, rtype, result)
+            result.outcomes += page.outcomes
+            for key, items in page.resources.items():
+                result.resources.setdefault(key, []).extend(items)
             visited.add(url if params is None else str(httpx.URL(url, params=params)))
-            url, params = self._next_link(body, visited), None
+            url, params = self._next_link(page.link, visited), None
             if pages >= MAX_PAGES and url is not None:
                 log.warning("Hospital %s search stopped after %d pages", rtype, pages)
                 raise UnreadableResponse(_MSG_UNREADABLE)
         return result
 
-    def _next_link(self, body: dict, visited: set[str]) -> str | None:
-        for link in as_list(body.get("link")):
+    def _next_link(self, links: Any, visited: set[str]) -> str | None:
+        for link in as_list(links):
             data = as_dict(link)
             if data.get("relation") != "next":
                 continue
@@ -219,23 +222,12 @@ class HospitalClient:
             return target
         return None
 
-    @staticmethod
-    def _collect(body: dict, rtype: str, result: _TypeResult) -> None:
-        for entry in as_list(body.get("entry")):
-            entry = as_dict(entry)
-            resource = entry.get("resource")
-            mode = as_dict(entry.get("search")).get("mode")
-            if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
-                result.outcomes += 1
-                continue
-            if mode == "outcome":
-                result.outcomes += 1
-                continue
-            if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
-                result.resources.setdefault(resource["resourceType"], []).append(resource)
-            else:
-                # kept as an empty placeholder so the mapper counts it as unreadable, never drops it
-                result.resources.setdefault(rtype, []).append({})
+
+def _id_of(item: Any) -> Any:
+    """The `id` element of a resource, typed or dict, as sent (None for anything else)."""
+    if isinstance(item, TypedResource):
+        return item.id  # type: ignore[attr-defined]
+    return item.get("id") if isinstance(item, dict) else None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -18,6 +18,7 @@ from viewer.sources.errors import (
     SourceUnavailable,
     UnreadableResponse,
 )
+from viewer.sources.hospital_page import MSG_UNREADABLE, SearchPage, read_search_page
 from viewer.sources.http import MB, send
 
 SERVICE = "The hospital record server"
@@ -28,7 +29,6 @@ MAX_PAGE_BYTES = 20 * MB
 
 MSG_SIGN_IN = "Your sign-in has expired or was refused: please sign in again"
 MSG_UNAVAILABLE = "The hospital record server is not answering at the moment"
-MSG_UNREADABLE = "The hospital record server sent a reply that could not be read"
 
 
 async def get_bundle(
@@ -43,6 +43,53 @@ async def get_bundle(
     sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> dict[str, Any] | None:
     """One page as a Bundle; None when an `optional` search is not offered by this server."""
+    response = await _get(client, url, ctx, params=params, optional=optional, denied_message=denied_message,
+                          timeout=timeout, sleep=sleep)
+    if response is None:
+        return None
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise UnreadableResponse(MSG_UNREADABLE, status=response.status_code) from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        raise UnreadableResponse(MSG_UNREADABLE, status=response.status_code)
+    return body
+
+
+async def get_search_page(
+    client: httpx.AsyncClient,
+    url: str,
+    ctx: RequestContext,
+    searched: str,
+    *,
+    params: Any = None,
+    optional: bool = False,
+    timeout: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> SearchPage | None:
+    """One page of a `searched`-type search, its resources grouped by type (hospital_page); None when an
+    `optional` search is not offered by this server."""
+    response = await _get(client, url, ctx, params=params, optional=optional, timeout=timeout, sleep=sleep)
+    if response is None:
+        return None
+    try:
+        return read_search_page(response.content, searched)
+    except UnreadableResponse:
+        raise UnreadableResponse(MSG_UNREADABLE, status=response.status_code) from None
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    url: str,
+    ctx: RequestContext,
+    *,
+    params: Any,
+    optional: bool,
+    denied_message: str = "Your role may not see this hospital record",
+    timeout: float | None,
+    sleep: Callable[[float], Awaitable[None]] | None,
+) -> httpx.Response | None:
+    """A successful response; None when an `optional` search is not offered by this server."""
     extra = {"sleep": sleep} if sleep is not None else {}
     response = await send(
         client,
@@ -73,10 +120,4 @@ async def get_bundle(
         if optional and status in UNSUPPORTED:
             return None
         raise InvalidRequest(f"The hospital record server refused the request (HTTP {status})", status=status)
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        raise UnreadableResponse(MSG_UNREADABLE, status=status) from None
-    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-        raise UnreadableResponse(MSG_UNREADABLE, status=status)
-    return body
+    return response

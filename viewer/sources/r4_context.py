@@ -12,16 +12,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
+import orjson
 
 from viewer.domain.clinical import Unreadable
 from viewer.domain.coding import Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance, SourceKind
 from viewer.sources.fhir_common import as_dict, as_list, as_text, concept, human_name, reference_key
+from viewer.sources.fhir_decode import TypedResource, load
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+_MISSING: Any = object()
 SOURCE = SourceKind.HOSPITAL
 ENTERED_IN_ERROR = "entered-in-error"
 
@@ -42,6 +48,11 @@ class MappingContext:
     index: dict[tuple[str, str], dict[str, Any]]
     dates: dict[str, PartialDate | None] = field(default_factory=dict)
     concepts: dict[tuple[Any, ...], Concept] = field(default_factory=dict)
+    # what the typed path read from raw elements, by their bytes (see from_raw)
+    raw_concepts: dict[bytes, Concept] = field(default_factory=dict)
+    raw_quantities: dict[bytes, Any] = field(default_factory=dict)
+    raw_ranges: dict[bytes, Any] = field(default_factory=dict)
+    raw_interpretations: dict[bytes, Any] = field(default_factory=dict)
 
     def provenance(self, resource: dict[str, Any]) -> Provenance:
         return Provenance(
@@ -52,6 +63,17 @@ class MappingContext:
             self.org_ods,
             self.org_name,
         )
+
+    @staticmethod
+    def from_raw(cache: dict[bytes, T], raw: msgspec.Raw, read: Callable[[Any], T]) -> T:
+        """`read` (a dict path reader) of an element the typed path kept raw, worked out once per distinct
+        text in `cache` (one per kind of element): a large record repeats a test's code and reference
+        range thousands of times, and looking the bytes up costs less than reading them again."""
+        key = bytes(raw)
+        found = cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = cache[key] = read(load(raw))
+        return found  # type: ignore[return-value]
 
     def concept(self, value: Any) -> Concept:
         """`fhir_common.concept`, shared between equal one-coding concepts (a large record names the same
@@ -103,7 +125,8 @@ class MappingContext:
                 if isinstance(item, dict) and f"#{item.get('id')}" == rid:
                     return item
             return None
-        return self.index.get((rtype or "", rid))
+        found = self.index.get((rtype or "", rid))
+        return found.as_dict() if isinstance(found, TypedResource) else found
 
     def person(self, owner: dict[str, Any], ref: Any) -> str | None:
         """A recorder/requester as a name: the reference's display, else the resolved resource's name."""
@@ -152,15 +175,32 @@ def unreadable(rtype: str, resource: Any, reason: str) -> Unreadable:
 
 
 def map_all(
-    resources: dict[str, list[dict]],
+    resources: dict[str, list[Any]],
     rtype: str,
     mapper: Callable[[dict[str, Any], MappingContext], Any],
     ctx: MappingContext,
     lost: list[Unreadable],
+    typed: Callable[[Any, MappingContext], Any] | None = None,
 ) -> list[Any]:
-    """Every resource of one type mapped on its own; what cannot be shown is appended to `lost`."""
+    """Every resource of one type mapped on its own; what cannot be shown is appended to `lost`.
+    A typed resource (fhir_decode) goes to `typed`; when `typed` is not given or does not return an item
+    (NotPlain, Skip, any failure), `mapper` reads its dict and decides, so both paths count a resource
+    the same way. (One difference: a typed resource whose bytes orjson refuses is counted here, where a
+    page of dicts would have been refused whole.)"""
     out: list[Any] = []
     for resource in as_list(resources.get(rtype)):
+        if isinstance(resource, TypedResource):
+            if typed is not None:
+                try:
+                    out.append(typed(resource, ctx))
+                    continue
+                except Exception:  # noqa: S110 (NotPlain, Skip, anything: the dict mapper decides)
+                    pass
+            try:
+                resource = resource.as_dict()
+            except orjson.JSONDecodeError:  # a number beyond a double, in an element msgspec kept raw
+                lost.append(Unreadable(SOURCE.value, rtype, as_text(resource.id), "could not be read"))
+                continue
         if not isinstance(resource, dict) or not resource:
             lost.append(unreadable(rtype, resource, "entry has no resource"))
             continue

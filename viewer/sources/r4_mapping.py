@@ -39,7 +39,10 @@ from viewer.sources.r4_events import map_document, map_encounter, map_flag, map_
 from viewer.sources.r4_fields import is_empty, quantity_text
 from viewer.sources.r4_patient import map_r4_patient
 from viewer.sources.r4_results import map_report, observation_mapper, report_groups
+from viewer.sources.r4_structs import TYPED
+from viewer.sources.r4_typed import map_typed_report, typed_observation_mapper
 
+_TYPED = frozenset(TYPED)
 # Areas the domain model holds, and the FHIR types that supply each (absent key = not supplied).
 # Referrals (ServiceRequest) and report grouping (DiagnosticReport) are left out: many trust servers
 # offer neither search, and their absence loses no result (results still show, ungrouped), so a warning
@@ -58,20 +61,23 @@ AREAS = {
 
 def map_hospital_record(
     patient: dict | None,
-    resources: dict[str, list[dict]],
+    resources: dict[str, list[Any]],
     *,
     retrieved_at: datetime,
     org_ods: str,
     org_name: str,
 ) -> SourceRecord:
-    """Map what HospitalClient fetched. A type missing from `resources` was not supplied (not 'none')."""
+    """Map what HospitalClient fetched. A type missing from `resources` was not supplied (not 'none').
+    Resources are dicts, or typed resources from `hospital_page.read_search_page` (results and reports)."""
     resources = resources if isinstance(resources, dict) else {}
-    index = {
-        (str(r.get("resourceType")), str(r.get("id"))): r
-        for items in resources.values()
-        for r in as_list(items)
-        if isinstance(r, dict) and r.get("id") is not None
-    }
+    index: dict[tuple[str, str], Any] = {}
+    for items in resources.values():
+        for r in as_list(items):
+            if type(r) in _TYPED:  # the typed bulk: its id is a str or None by its Struct
+                if r.id is not None:
+                    index[(r.resource_type, r.id)] = r
+            elif isinstance(r, dict) and r.get("id") is not None:
+                index[(str(r.get("resourceType")), str(r.get("id")))] = r
     ctx = MappingContext(retrieved_at, org_ods, org_name, index)
     lost: list[Unreadable] = []
 
@@ -91,9 +97,10 @@ def map_hospital_record(
     medications += map_all(resources, "MedicationStatement", _medication_statement, ctx, lost)
     problems = map_all(resources, "Condition", _problem, ctx, lost)
     encounters = map_all(resources, "Encounter", map_encounter, ctx, lost)
-    reports = map_all(resources, "DiagnosticReport", map_report, ctx, lost)
-    observations = map_all(resources, "Observation", observation_mapper(report_groups(reports, ctx)), ctx,
-                           lost)
+    reports = map_all(resources, "DiagnosticReport", map_report, ctx, lost, map_typed_report)
+    groups = report_groups(reports, ctx)
+    observations = map_all(resources, "Observation", observation_mapper(groups), ctx, lost,
+                           typed_observation_mapper(groups))
     immunisations = map_all(resources, "Immunization", map_immunisation, ctx, lost)
     referrals = map_all(resources, "ServiceRequest", map_referral, ctx, lost)
     documents = map_all(resources, "DocumentReference", map_document, ctx, lost)

@@ -14,6 +14,7 @@ from viewer.domain.events import Observation, Report
 from viewer.sources.fhir_common import as_dict, as_list, as_text, concept, notes, reference_key
 from viewer.sources.r4_context import MappingContext, Skip, status_of
 from viewer.sources.r4_fields import is_empty
+from viewer.sources.r4_structs import R4Observation
 from viewer.sources.r4_values import observation_value
 
 _MAX_DEPTH = 4  # panels of panels are real (FBC inside a haematology report); loops are not
@@ -35,7 +36,8 @@ def report_groups(reports: list[Report], ctx: MappingContext) -> dict[str, str]:
             member_of = ctx.index.get(("Observation", rid))
             if member_of is None or depth >= _MAX_DEPTH:
                 continue
-            for ref in as_list(member_of.get("hasMember")):
+            typed = isinstance(member_of, R4Observation)
+            for ref in as_list(member_of.members() if typed else member_of.get("hasMember")):
                 rtype, member = reference_key(ref)
                 if member and rtype in (None, "Observation") and not member.startswith("#"):
                     pending.append((member, depth + 1))
@@ -67,7 +69,7 @@ def map_report(res: dict[str, Any], ctx: MappingContext) -> Report:
     )
 
 
-def _reference_range(ranges: Any) -> tuple[float | None, float | None, str | None]:
+def reference_range(ranges: Any) -> tuple[float | None, float | None, str | None]:
     """Low and high of the first range that has them; the texts of every range, joined."""
     if isinstance(ranges, list) and len(ranges) == 1 and isinstance(ranges[0], dict):  # the usual shape
         only = ranges[0]
@@ -92,7 +94,7 @@ def _number(value: Any) -> float | None:
     return float(raw)
 
 
-def _interpretation(value: Any, ctx: MappingContext) -> str | None:
+def interpretation_text(value: Any, ctx: MappingContext) -> str | None:
     labels = [c.label for c in (ctx.concept(x) for x in as_list(value)) if c.label]
     return ", ".join(labels) or None
 
@@ -107,9 +109,9 @@ def observation_mapper(groups: dict[str, str]) -> Callable[[dict[str, Any], Mapp
             raise Skip("no test name given")
         value = observation_value(res)
         low, high, range_text = (
-            _reference_range(res["referenceRange"]) if "referenceRange" in res else (None, None, None)
+            reference_range(res["referenceRange"]) if "referenceRange" in res else (None, None, None)
         )
-        interpretation = _interpretation(res["interpretation"], ctx) if "interpretation" in res else None
+        interpretation = interpretation_text(res["interpretation"], ctx) if "interpretation" in res else None
         rid = as_text(res.get("id"))
         return Observation(
             test=test,
