@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -357,7 +358,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Opening record…")
 
         def update(record: Any) -> None:
-            if self.tabs.indexOf(view) < 0:
+            if not self._is_open(view):
                 return  # the tab was closed meanwhile
             view.set_record(record)
             self.record_actions.update()
@@ -373,9 +374,12 @@ class MainWindow(QMainWindow):
                 message = str(exc) if isinstance(exc, ValueError) else "The record could not be opened."
             log.warning("Opening a record failed (%s)", type(exc).__name__)
             self.statusBar().showMessage(message)
-            view.strip.labels[SourceKind.PDS].setText(message)
+            if self._is_open(view):
+                view.strip.labels[SourceKind.PDS].setText(message)
 
         def loaded(_record: Any) -> None:
+            if not self._is_open(view):
+                return
             self.statusBar().showMessage("Record loaded")
             if self._screenshot is not None:
                 self._take_screenshot()
@@ -392,11 +396,16 @@ class MainWindow(QMainWindow):
         start(None)
         return view
 
+    def _is_open(self, view: PatientView) -> bool:
+        """Still a tab here. A closed tab's view may already be deleted (deleteLater) when a late update
+        for it arrives from the worker: asking Qt about a deleted object raises, so check that first."""
+        return shiboken6.isValid(view) and self.tabs.indexOf(view) >= 0
+
     def _ask_emergency_reason(
         self, view: PatientView, exc: NeedsEmergencyAccess, start: Callable[[str | None], None]
     ) -> None:
         """No current care relationship: ask why, then open flagged; a cancel closes the tab."""
-        if self.tabs.indexOf(view) < 0 or self.session is None or self.locked:
+        if not self._is_open(view) or self.session is None or self.locked:
             return
         self.statusBar().showMessage("No current care relationship: a reason is needed to open this record")
         dialog = EmergencyAccessDialog(exc.user_message, org_name=self.workspace.organisation,
@@ -406,7 +415,7 @@ class MainWindow(QMainWindow):
         def done(result: int) -> None:
             self.emergency_dialog = None
             dialog.deleteLater()
-            if self.tabs.indexOf(view) < 0:
+            if not self._is_open(view):
                 return
             if result == QDialog.DialogCode.Accepted and not self.locked:
                 self.statusBar().showMessage("Opening record (emergency access, flagged for review)…")
