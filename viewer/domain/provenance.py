@@ -31,3 +31,6 @@ class Provenance:
     # Other resources of the same source the item was built from, as (resource type, logical id): a GP
     # medicine's MedicationRequest plan and Medication, so every resource behind an item can be traced.
     related: tuple[tuple[str, str], ...] = ()
+    # The resource's own narrative (`text.div`) exactly as the source sent it: untrusted markup, shown only
+    # through viewer.record.narrative.safe_html. None when the source sent none.
+    narrative: str | None = None

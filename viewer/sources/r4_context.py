@@ -62,6 +62,7 @@ class MappingContext:
             self.retrieved_at,
             self.org_ods,
             self.org_name,
+            narrative=narrative_of(resource),
         )
 
     @staticmethod
@@ -215,3 +216,11 @@ def map_all(
             log.warning("Unreadable hospital %s (%s)", rtype, type(exc).__name__)
             lost.append(unreadable(rtype, resource, f"could not be read ({type(exc).__name__})"))
     return out
+
+
+def narrative_of(resource: dict[str, Any]) -> str | None:
+    """`text.div` as sent (a string of XHTML), else None; never sanitised here: the domain keeps what the
+    source said and the display makes it safe (viewer.record.narrative)."""
+    text = resource.get("text")
+    div = text.get("div") if isinstance(text, dict) else None
+    return div if isinstance(div, str) and div.strip() else None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from viewer.record.merge import MergedItem
 from viewer.ui.models import DomainTableModel
+from viewer.ui.safe_browser import SafeTextBrowser
 
 
 class OriginalsDialog(QDialog):
@@ -39,6 +40,7 @@ class OriginalsDialog(QDialog):
         self.alerts.setAccessibleName("Alerts")
         self.alerts.setVisible(bool(merged.conflicts))
         layout.addWidget(self.alerts)
+        self._originals = merged.originals
         self.model = model_type([MergedItem(o, (o,)) for o in merged.originals], parent=self)
         self.table = QTableView(objectName="originalsTable")
         self.table.setAccessibleName("Original entries")
@@ -48,8 +50,31 @@ class OriginalsDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setAccessibleName("Columns of the original entries")
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 2)
+        # What the source system wrote itself (its narrative), for the entry chosen above: sanitised and
+        # shown in a browser that loads nothing
+        self.narrative_title = QLabel("As written by the source system", objectName="narrativeTitle")
+        layout.addWidget(self.narrative_title)
+        self.narrative = SafeTextBrowser(objectName="originalNarrative")
+        self.narrative.setAccessibleName("The chosen entry as written by the source system")
+        layout.addWidget(self.narrative, 1)
+        self.table.selectionModel().currentRowChanged.connect(lambda current, _old: self.show_narrative(
+            current.row()))
+        has_narrative = any(o.provenance.narrative for o in merged.originals)
+        self.narrative_title.setVisible(has_narrative)
+        self.narrative.setVisible(has_narrative)
+        self.show_narrative(next((i for i, o in enumerate(merged.originals) if o.provenance.narrative), 0))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(1000, 320)
+        self.resize(1000, 420 if has_narrative else 320)
+
+    def show_narrative(self, row: int) -> None:
+        if not 0 <= row < len(self._originals):
+            return
+        original = self._originals[row]
+        source = original.provenance.source.label
+        self.narrative_title.setText(f"As written by the source system ({source}, "
+                                     f"{original.provenance.resource_type})")
+        self.narrative.show_narrative(original.provenance.narrative,
+                                      empty="This entry came without a narrative of its own.")
