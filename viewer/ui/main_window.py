@@ -166,7 +166,8 @@ class MainWindow(QMainWindow):
         self.recent.setVisible(hasattr(self.workspace, "recent_patients"))
         row.addWidget(self.recent)
         row.addStretch(1)
-        self.user_label = ElidingLabel("", objectName="userLabel")
+        # on a narrow bar the role gives way first: who is signed in is what the clinician checks
+        self.user_label = ElidingLabel("", objectName="userLabel", mode=Qt.TextElideMode.ElideRight)
         self.user_label.setAccessibleName("Signed-in clinician and role")
         row.addWidget(self.user_label)
         self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
@@ -277,6 +278,7 @@ class MainWindow(QMainWindow):
             return
         self.session = session
         self.user_label.setText(self.workspace.who(session))
+        self.user_label.setToolTip(self.workspace.who(session))
         self.sign_in_page.set_busy(False)
         self.stack.setCurrentIndex(1)
         self.nhs_edit.setFocus()

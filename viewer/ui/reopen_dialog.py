@@ -41,6 +41,8 @@ class ReopenPatientsDialog(QDialog):
         for number, name in patients:
             self.list.addItem(f"{name or 'Name not kept'}   NHS {format_nhs_number(number)}")
         self.list.setFixedHeight(min(8, count) * self.list.sizeHintForRow(0) + 8)
+        # every line whole: the NHS number at the end of a line is what tells two namesakes apart
+        self.list.setMinimumWidth(self.list.sizeHintForColumn(0) + 2 * self.list.frameWidth() + 8)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox()
         self.reopen_button = buttons.addButton("Reopen", QDialogButtonBox.ButtonRole.AcceptRole)
