@@ -134,6 +134,9 @@ def test_large_patient_sections(qtbot, window_factory, sandbox, shots):
     save(window, shots / "large_summary.png")
     show_section(qtbot, view, "medications")
     assert view.sections.currentWidget().isAncestorOf(view.reconciliation)
+    tree = view.reconciliation.tree
+    assert tree.columnWidth(0) >= max(tree.fontMetrics().horizontalAdvance(n) for g in view.reconciliation
+                                      .groups().values() for n in g)  # no medicine name cut short
     save(window, shots / "large_medications_reconciliation.png")
     show_section(qtbot, view, "results")
     table, panel = view.views["observations"], view.trend_panel
