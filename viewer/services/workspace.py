@@ -295,10 +295,9 @@ class Workspace:
         if cache is None:
             return ""
         try:
-            kept = cache.load(number)
+            patient = cache.kept_patient(number)
         except Exception:
             return ""
-        patient = getattr(kept, "demographics", None)
         return patient.name.banner() if patient is not None else ""
 
     def forget_left_open(self, session: ClinicianSession) -> None:

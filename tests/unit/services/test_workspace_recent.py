@@ -25,13 +25,13 @@ class KeptNames:
     def __init__(self, names: dict[str, str], broken: str | None = None):
         self.names, self.broken = names, broken
 
-    def load(self, nhs_number: str) -> Any:
+    def kept_patient(self, nhs_number: str) -> Any:
         if nhs_number == self.broken:
             raise OSError("unreadable")
         name = self.names.get(nhs_number)
         if name is None:
             return None
-        return SimpleNamespace(demographics=SimpleNamespace(name=SimpleNamespace(banner=lambda: name)))
+        return SimpleNamespace(name=SimpleNamespace(banner=lambda: name))
 
 
 @pytest.fixture
