@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.sandbox_wiring import patient_number
-from tests.support.window import loaded, sign_in
+from tests.support.window import loaded, open_and_wait, sign_in
 from viewer.domain.nhs_number import format_nhs_number
 
 STORE = "recent-window.db"
@@ -17,12 +17,6 @@ STORE = "recent-window.db"
 def private_store(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "data"))
-
-
-def open_and_wait(qtbot, window, nhs):
-    view = window.open_patient(nhs)
-    qtbot.waitUntil(lambda: view.record is not None and loaded(view), timeout=30000)
-    return view
 
 
 def settle(qtbot, window):

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.support.sandbox_wiring import patient_number
-from tests.support.window import loaded, print_to_pdf, sign_in
+from tests.support.window import loaded, open_and_wait, print_to_pdf, sign_in
 from viewer.domain.provenance import SourceKind
 from viewer.record.status import SourceState
 from viewer.sandbox.faults import Fault
@@ -115,11 +115,7 @@ SECTION_KEYS = {"summary": Qt.Key.Key_1, "medications": Qt.Key.Key_3, "results":
 
 
 def open_scenario(qtbot, window, sandbox, scenario, *, timeout=30000):
-    """Open and wait until the window has said so (its last word on the record, layout settled)."""
-    view = window.open_patient(patient_number(sandbox, scenario))
-    qtbot.waitUntil(lambda: view.record is not None and loaded(view)
-                    and window.statusBar().currentMessage() == "Record loaded", timeout=timeout)
-    return view
+    return open_and_wait(qtbot, window, patient_number(sandbox, scenario), timeout=timeout)
 
 
 def show_section(qtbot, view, section):
