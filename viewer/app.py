@@ -207,7 +207,8 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     sender = local.sender
     holder["workspace"] = workspace
     sending = runner.submit(sender.run()) if sender is not None else None
-    window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings))
+    window = MainWindow(workspace, runner, session_policy=SessionPolicy.from_settings(settings),
+                        recent_limit=settings.recent_patients)
 
     def audit_session_event(event: str) -> None:
         # "switch" and "expired" reach the audit as the sign-out and sign-in they cause

@@ -39,6 +39,14 @@ def sign_in(qtbot: Any, win: Any, username: str = "dr.morgan") -> None:
     assert "Clinical Practitioner" in win.user_label.text()
 
 
+def open_and_wait(qtbot: Any, win: Any, nhs_number: str, *, timeout: int = 30000) -> Any:
+    """Open a patient and wait until every source has finished and the window has said so."""
+    view = win.open_patient(nhs_number)
+    qtbot.waitUntil(lambda: view.record is not None and loaded(view)
+                    and win.statusBar().currentMessage() == "Record loaded", timeout=timeout)
+    return view
+
+
 def print_to_pdf(qtbot: Any, win: Any, path: Any) -> int:
     """Print the record on screen to a PDF file (never a real printer); the pages printed, 0 on failure."""
     from PySide6.QtPrintSupport import QPrinter

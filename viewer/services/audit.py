@@ -63,6 +63,11 @@ class Audit:
         return not self._failed and not self._unsaved
 
     @property
+    def audit_log(self) -> AuditLog | None:
+        """The local log, for queries over what was recorded (recent patients); None without a store."""
+        return self._log
+
+    @property
     def unsaved(self) -> int:
         """Entries held in memory because the local log could not take them."""
         return len(self._unsaved)

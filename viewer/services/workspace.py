@@ -272,19 +272,33 @@ class Workspace:
         except Exception as exc:
             log.warning("The session journal could not be read (%s)", type(exc).__name__)
             return []
+        return [(number, await asyncio.to_thread(self._kept_name, number)) for number in numbers]
+
+    async def recent_patients(self, session: ClinicianSession, limit: int = 10) -> list[tuple[str, str]]:
+        """The patients this clinician opened here, newest first, each once, at most `limit`, as (NHS number,
+        name kept on this PC or ''). Read from the audit log, so only this clinician's own opens count and
+        nothing depends on the window remembering; empty without a store. Choosing one opens it through
+        `open_record` like any other number (role, relationship, audit)."""
+        audit_log = self.audit.audit_log if self.audit is not None else None
+        if audit_log is None or limit <= 0:
+            return []
+        try:
+            numbers = await asyncio.to_thread(audit_log.recent_patients, session.user_id, limit)
+        except Exception as exc:
+            log.warning("Recent patients could not be read from the audit log (%s)", type(exc).__name__)
+            return []
+        return [(number, await asyncio.to_thread(self._kept_name, number)) for number in numbers]
+
+    def _kept_name(self, number: str) -> str:
+        """The patient's name as kept in the record cache, '' when nothing is kept (or it cannot be read)."""
         cache = getattr(self._open_record, "cache", None)
-
-        def name_of(number: str) -> str:
-            if cache is None:
-                return ""
-            try:
-                kept = cache.load(number)
-            except Exception:
-                return ""
-            patient = getattr(kept, "demographics", None)
-            return patient.name.banner() if patient is not None else ""
-
-        return [(number, await asyncio.to_thread(name_of, number)) for number in numbers]
+        if cache is None:
+            return ""
+        try:
+            patient = cache.kept_patient(number)
+        except Exception:
+            return ""
+        return patient.name.banner() if patient is not None else ""
 
     def forget_left_open(self, session: ClinicianSession) -> None:
         """The clinician declined the offer: it is not made again."""

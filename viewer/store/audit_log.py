@@ -45,6 +45,12 @@ _SELECT_LAST = (
     "SELECT seq, at, action, outcome, user_id, role_id, org_ods, patient, detail, emergency_reason, "
     "prev_hash, hash FROM audit_entry ORDER BY seq DESC LIMIT ?"
 )
+# A clinician's own opens, newest first, one row per patient: what the find bar offers as recent patients.
+_SELECT_RECENT = (
+    "SELECT patient, MAX(seq) AS newest FROM audit_entry WHERE user_id = ? AND outcome = 'success' "
+    "AND action IN ('record-open', 'emergency-access') AND patient IS NOT NULL "
+    "GROUP BY patient ORDER BY newest DESC LIMIT ?"
+)
 _SELECT_ALL = (
     "SELECT seq, at, action, outcome, user_id, role_id, org_ods, patient, detail, emergency_reason, "
     "prev_hash, hash FROM audit_entry ORDER BY seq"
@@ -259,6 +265,15 @@ class AuditLog:
                 _SELECT_LAST, (max(0, count),)
             ).fetchall()
         return [entry_from_row(row) for row in reversed(rows)]
+
+    def recent_patients(self, user_id: str, limit: int) -> list[str]:
+        """The NHS numbers this user opened (on a care relationship or as an emergency), newest first,
+        each once. Only the log says who opened what here: the cache keeps records, not who looked."""
+        if limit <= 0 or not user_id:
+            return []
+        with self._store.reading() as db:
+            rows = db.execute(_SELECT_RECENT, (user_id, limit)).fetchall()
+        return [str(row[0]) for row in rows]
 
     def count(self) -> int:
         with self._store.reading() as db:

@@ -156,6 +156,16 @@ class RecordCache:
             return None
         return CachedRecord(key, demographics, demographics_at, sources, from_stamp(patient_row[0]))
 
+    def kept_patient(self, nhs_number: str) -> Patient | None:
+        """The cached PDS demographics alone (a name for a list of patients): decoding the whole record
+        of a large patient to read its name would hold the GIL for ~100 ms, a visible stall of the GUI."""
+        with self._store.reading() as db:
+            row = db.execute(
+                "SELECT format, shape, payload FROM cached_source WHERE nhs_number = ? AND source = ?",
+                (nhs_key(nhs_number), SourceKind.PDS.value),
+            ).fetchone()
+        return self._decode(SourceKind.PDS, *row) if row is not None else None
+
     def _decode(self, source: SourceKind, payload_format: int, shape: str, payload: bytes) -> Any:
         """The stored value, or None (logged by source and reason only) when this build cannot read it."""
         if payload_format != PAYLOAD_FORMAT or shape != self._shapes[source]:

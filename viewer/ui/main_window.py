@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,7 +14,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -36,6 +36,7 @@ from viewer.ui.emergency_dialog import EmergencyAccessDialog
 from viewer.ui.idle import IdleWatcher
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
+from viewer.ui.patient_menu import PatientMenuButton
 from viewer.ui.patient_view import PatientView
 from viewer.ui.record_actions import RecordActions
 from viewer.ui.reopen_dialog import ReopenPatientsDialog
@@ -74,11 +75,13 @@ class WorkspacePort(Protocol):
     def needs_refresh(self, session: Any, now: datetime | None = None) -> bool: ...
     async def refresh(self, session: Any) -> None: ...
     async def search_patients(self, criteria: Any, session: Any) -> list[Any]: ...
+    # optional: recent_patients(session, limit) -> [(NHS number, kept name or '')], newest first
 
 
 class MainWindow(QMainWindow):
     """`session_policy` and `clock` time the idle lock and the session limit (tests pass a fake clock);
-    `on_session_event` is told of each lock, unlock, switch of clinician and expiry (for the audit)."""
+    `on_session_event` is told of each lock, unlock, switch of clinician and expiry (for the audit);
+    `recent_limit` is how many recent patients the find bar lists (Settings `recent_patients`)."""
 
     def __init__(
         self,
@@ -89,9 +92,11 @@ class MainWindow(QMainWindow):
         session_policy: SessionPolicy | None = None,
         clock: Clock = utc_now,
         on_session_event: Callable[[str], None] | None = None,
+        recent_limit: int = 10,
     ):
         super().__init__(parent)
         self.workspace = workspace
+        self.recent_limit = recent_limit
         self.runner = runner
         self.session: Any = None
         self.emergency_dialog: EmergencyAccessDialog | None = None
@@ -136,7 +141,7 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(8, 6, 8, 6)
         row.addWidget(QLabel("NHS number", objectName="findLabel"))
         self.nhs_edit = NhsNumberEdit()
-        self.nhs_edit.setMinimumWidth(self.nhs_edit.fontMetrics().horizontalAdvance("0") * 22)
+        self.nhs_edit.setMinimumWidth(self.nhs_edit.fontMetrics().horizontalAdvance("0") * 18)
         self.nhs_edit.returnPressed.connect(self.open_from_entry)
         row.addWidget(self.nhs_edit)
         self.open_button = QPushButton("Open record", objectName="openButton", enabled=False)
@@ -148,18 +153,22 @@ class MainWindow(QMainWindow):
         self.find_button.setAccessibleName("Find patient by name and date of birth")
         self.find_button.setToolTip("Search by name, date of birth and postcode (Ctrl+F)")
         row.addWidget(self.find_button)
-        self.demo_patients = QComboBox(objectName="demoPatients")
-        self.demo_patients.setAccessibleName("Demo patients")
-        self.demo_patients.addItem("Demo patients…", "")
-        for nhs, label in self.workspace.demo_patients:
-            self.demo_patients.addItem(f"{format_nhs_number(nhs)}  {label}", nhs)
-        self.demo_patients.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.demo_patients.setMinimumContentsLength(18)
-        self.demo_patients.activated.connect(self._open_demo_patient)
+        self.demo_patients = PatientMenuButton(
+            "Demo", object_name="demoPatients", accessible_name="Demo patients",
+            tooltip="Open one of the sandbox's synthetic patients", empty_text="No demo patients")
+        self.demo_patients.show_patients(self.workspace.demo_patients)
+        self.demo_patients.patient_chosen.connect(self.open_patient)
         self.demo_patients.setVisible(bool(self.workspace.demo_patients))
         row.addWidget(self.demo_patients)
+        self.recent = PatientMenuButton(
+            "Recent patients", object_name="recentPatients", accessible_name="Recent patients",
+            tooltip="Patients you opened recently on this PC", empty_text="No patients opened yet")
+        self.recent.patient_chosen.connect(self.open_patient)
+        self.recent.setVisible(hasattr(self.workspace, "recent_patients"))
+        row.addWidget(self.recent)
         row.addStretch(1)
-        self.user_label = ElidingLabel("", objectName="userLabel")
+        # on a narrow bar the role gives way first: who is signed in is what the clinician checks
+        self.user_label = ElidingLabel("", objectName="userLabel", mode=Qt.TextElideMode.ElideRight)
         self.user_label.setAccessibleName("Signed-in clinician and role")
         row.addWidget(self.user_label)
         self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
@@ -270,12 +279,14 @@ class MainWindow(QMainWindow):
             return
         self.session = session
         self.user_label.setText(self.workspace.who(session))
+        self.user_label.setToolTip(self.workspace.who(session))
         self.sign_in_page.set_busy(False)
         self.stack.setCurrentIndex(1)
         self.nhs_edit.setFocus()
         problem = getattr(self.workspace, "keyring_problem", None)
         self.statusBar().showMessage(problem or "Signed in")
         self._session_started()
+        self.refresh_recent()
         self._offer_reopen(session)
         if self._pending_patient:
             patient, self._pending_patient = self._pending_patient, None
@@ -286,6 +297,7 @@ class MainWindow(QMainWindow):
     def sign_out(self) -> None:
         self._session_stopped()
         session, self.session = self.session, None
+        self.recent.show_patients([])  # the next clinician never sees this one's patients
         while self.tabs.count():
             self.close_tab(0)
         self.stack.setCurrentIndex(0)
@@ -322,12 +334,6 @@ class MainWindow(QMainWindow):
         self.runner.submit(left_open(session), offer)
 
     # ----- records --------------------------------------------------------------------------
-    def _open_demo_patient(self, index: int) -> None:
-        nhs = self.demo_patients.itemData(index)
-        if nhs:
-            self.open_patient(nhs)
-        self.demo_patients.setCurrentIndex(0)
-
     def open_from_entry(self) -> None:
         if not self.nhs_edit.is_valid():
             self.statusBar().showMessage("That is not a valid NHS number: check the digits.")
@@ -373,6 +379,7 @@ class MainWindow(QMainWindow):
             if message is None:
                 message = str(exc) if isinstance(exc, ValueError) else "The record could not be opened."
             log.warning("Opening a record failed (%s)", type(exc).__name__)
+            self.refresh_recent()  # an open that was audited counts, even if a source then failed
             self.statusBar().showMessage(message)
             if self._is_open(view):
                 view.strip.labels[SourceKind.PDS].setText(message)
@@ -381,6 +388,7 @@ class MainWindow(QMainWindow):
             if not self._is_open(view):
                 return
             self.statusBar().showMessage("Record loaded")
+            self.refresh_recent()
             if self._screenshot is not None:
                 self._take_screenshot()
 
@@ -428,6 +436,20 @@ class MainWindow(QMainWindow):
 
         dialog.finished.connect(done)
         dialog.open()
+
+    def refresh_recent(self) -> Future[Any] | None:
+        """Ask for this clinician's recent patients (off the GUI thread); a reply for a session that has
+        ended, or that arrives behind the lock, is dropped, so the list never shows another's patients."""
+        recent = getattr(self.workspace, "recent_patients", None)
+        session = self.session
+        if recent is None or session is None or self.locked:
+            return None
+
+        def show(patients: list[tuple[str, str]]) -> None:
+            if self.session is session and not self.locked:
+                self.recent.show_patients(patients)
+
+        return self.runner.submit(recent(session, self.recent_limit), show)
 
     def _section_viewed(self, view: PatientView, index: int) -> None:
         label = view.sections.tabText(index).replace("&", "").split(" (")[0]
@@ -578,6 +600,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Unlocked")
         log.info("session unlocked")
         self._tell("unlock")
+        self.refresh_recent()  # an open that finished behind the lock was not listed then
         if self._pending_patient:
             patient, self._pending_patient = self._pending_patient, None
             self.open_patient(patient)

@@ -18,7 +18,7 @@ class NhsNumberEdit(QLineEdit):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("nhsNumberEdit")
-        self.setPlaceholderText("NHS number, e.g. 999 000 0018")
+        self.setPlaceholderText("e.g. 999 000 0018")  # the label beside it says what
         self.setAccessibleName("NHS number")
         self.setMaxLength(14)
         self._valid = False

@@ -55,7 +55,10 @@ class ReconciliationView(QWidget):
                 for column in range(4):  # long doses and details are cut on screen, whole in the tooltip
                     item.setToolTip(column, item.text(column))
             group.setExpanded(difference is not Difference.SAME)
-        for column in range(3):
+        # the medicine's name is never cut (a horizontal scroll bar rather than "Contour TS testing..."); the
+        # dose and source give way on a narrow screen, whole in their tooltips
+        self.tree.resizeColumnToContents(0)
+        for column in (1, 2):
             self.tree.resizeColumnToContents(column)
             self.tree.setColumnWidth(column, min(self.tree.columnWidth(column), 360))
 

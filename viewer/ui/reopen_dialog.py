@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout, QWidget
 
-from viewer.domain.nhs_number import format_nhs_number
+from viewer.ui.patient_menu import patient_line
 
 
 class ReopenPatientsDialog(QDialog):
@@ -39,8 +39,10 @@ class ReopenPatientsDialog(QDialog):
         self.list.setAccessibleName("Patients open when Wardview stopped")
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for number, name in patients:
-            self.list.addItem(f"{name or 'Name not kept'}   NHS {format_nhs_number(number)}")
+            self.list.addItem(patient_line(number, name))
         self.list.setFixedHeight(min(8, count) * self.list.sizeHintForRow(0) + 8)
+        # every line whole: the NHS number at the end of a line is what tells two namesakes apart
+        self.list.setMinimumWidth(self.list.sizeHintForColumn(0) + 2 * self.list.frameWidth() + 8)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox()
         self.reopen_button = buttons.addButton("Reopen", QDialogButtonBox.ButtonRole.AcceptRole)

@@ -53,12 +53,25 @@ class ShortcutsDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setAccessibleName("Shortcut columns")
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(560, 360)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Tall enough for every row and wide enough for the longest line: a help list that must be
+        scrolled hides the shortcut the clinician was looking for."""
+        table = self.table
+        table.resizeColumnToContents(1)
+        width = min(720, table.columnWidth(1)) + table.horizontalHeader().sectionSize(0)
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        table.setWordWrap(True)
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        frame = 2 * table.frameWidth()
+        table.setMinimumSize(width + frame + 4, rows + table.horizontalHeader().height() + frame + 2)
+        self.adjustSize()
 
     def rows(self) -> list[tuple[str, str]]:
         table = self.table

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from viewer.domain.provenance import SourceKind
 from viewer.record.combined import CombinedRecord
 from viewer.record.merge import MergedItem
 from viewer.record.status import SourceState
@@ -60,6 +61,18 @@ def _encounter_line(m: MergedItem) -> str:
 def _start_key(m: MergedItem) -> tuple[int, int, int]:
     start = m.item.start
     return (start.year, start.month or 0, start.day or 0) if start is not None else (0, 0, 0)
+
+
+def missing_records_note(record: CombinedRecord) -> str:
+    """` - the GP record is not available` when a record failed, was withheld or was not found (and no
+    copy stands in for it): an empty list must never read as "none" when a whole record is missing."""
+    missing = [status.source.label for status in record.statuses.values()
+               if status.source in (SourceKind.GP, SourceKind.HOSPITAL) and status.state in _FAILED
+               and not status.shows_copy]
+    if not missing:
+        return ""
+    verb = "is" if len(missing) == 1 else "are"
+    return f" - the {' and '.join(missing)} record{'s' if len(missing) > 1 else ''} {verb} not available"
 
 
 class _Panel(QWidget):
@@ -134,13 +147,15 @@ class SummaryView(QWidget):
         allergies = [m for m in sections.get("allergies", ())
                      if m.item.is_active and not m.item.no_known_allergies]
         self.allergies.show_lines(allergies, _allergy_line, empty=record.allergy_state.value)
+        missing = missing_records_note(record)
         self.medications.show_lines([m for m in sections.get("medications", ()) if m.item.is_current],
-                                    _medicine_line)
+                                    _medicine_line, empty=self.medications.empty + missing)
         problems = [m for m in sections.get("problems", ()) if m.item.clinical_status == "active"]
         problems.sort(key=lambda m: m.item.significance != "major")
-        self.problems.show_lines(problems, _problem_line)
+        self.problems.show_lines(problems, _problem_line, empty=self.problems.empty + missing)
         encounters = sorted(sections.get("encounters", ()), key=_start_key, reverse=True)
-        self.encounters.show_lines(encounters[:RECENT_ENCOUNTERS], _encounter_line)
+        self.encounters.show_lines(encounters[:RECENT_ENCOUNTERS], _encounter_line,
+                                   empty=self.encounters.empty + missing)
         self.warnings.setText(self._warning_text(record))
 
     @staticmethod
