@@ -92,6 +92,28 @@ class CombinedRecord:
         return AllergyState.NOT_RECORDED
 
     @property
+    def allergy_gaps(self) -> tuple[str, ...]:
+        """Why the allergies on screen may not be all there are, when the label says "Known allergies":
+        one known allergy from the hospital must not read as the whole story while the GP's allergies
+        are missing or only a copy. Empty in every other state (the label itself says unavailable)."""
+        if self.allergy_state is not AllergyState.KNOWN:
+            return ()
+        gaps = []
+        for source, record in ((SourceKind.GP, self.gp), (SourceKind.HOSPITAL, self.hospital)):
+            status = self.statuses.get(source)
+            if status is None or status.state is SourceState.NOT_CONFIGURED:
+                continue
+            label = source.label
+            if status.shows_copy:
+                gaps.append(f"{label} allergies are from the copy kept on this PC, not the live record "
+                            f"({status.text()})")
+            elif status.state is not SourceState.LOADED:
+                gaps.append(f"{label} allergies are not available ({status.text()}): others may be recorded")
+            elif record is not None and not record.allergies_supplied:
+                gaps.append(f"The {label} record did not include allergies: others may be recorded there")
+        return tuple(gaps)
+
+    @property
     def partial_negations(self) -> tuple[str, ...]:
         """'No known drug allergy' and the like: said on the banner, because the state label cannot."""
         if self.allergy_state is not AllergyState.NOT_RECORDED:

@@ -212,7 +212,8 @@ class PatientBanner(QFrame):
         self.allergy.setProperty("state", state.name.lower())
         self.allergy.style().unpolish(self.allergy)
         self.allergy.style().polish(self.allergy)
-        alerts = [m.text() for m in record.mismatches] + list(record.notices) + list(record.partial_negations)
+        alerts = ([m.text() for m in record.mismatches] + list(record.allergy_gaps) + list(record.notices)
+                  + list(record.partial_negations))
         if patient is not None and patient.restricted:
             alerts.append("Restricted record: contact details and GP are withheld by PDS.")
         self.alert.setText("\n".join(f"⚠ {a}" for a in alerts))

@@ -166,3 +166,22 @@ def test_a_following_record_reuses_the_merge_only_where_nothing_it_depends_on_ch
     other = combine(None, statuses(), rec(SourceKind.GP), hospital, previous=loaded)  # a new GP record
     assert other.sections == combine(None, statuses(), rec(SourceKind.GP), hospital).sections
     assert other.sections["allergies"] == ()
+
+
+def test_known_allergies_from_one_source_say_what_is_missing_from_the_other():
+    hospital = rec(SourceKind.HOSPITAL, [allergy(SourceKind.HOSPITAL, "Latex")])
+    failed = {**statuses(), SourceKind.GP: SourceStatus(SourceKind.GP, SourceState.FAILED, None, "timeout")}
+    record = combine(None, failed, None, hospital)
+    assert record.allergy_state is AllergyState.KNOWN
+    assert record.allergy_gaps == ("GP allergies are not available (GP: failed - timeout): others may be "
+                                   "recorded",)
+    copy = {**statuses(), SourceKind.GP: SourceStatus(SourceKind.GP, SourceState.FAILED, None, "timeout",
+                                                      cached_at=NOW)}
+    with_copy = combine(None, copy, rec(SourceKind.GP), hospital)
+    assert with_copy.allergy_gaps[0].startswith("GP allergies are from the copy kept on this PC")
+    unsupplied = combine(None, statuses(), rec(SourceKind.GP, supplied=False), hospital)
+    assert unsupplied.allergy_gaps == ("The GP record did not include allergies: others may be recorded "
+                                       "there",)
+    complete = combine(None, statuses(), rec(SourceKind.GP), hospital)
+    assert complete.allergy_state is AllergyState.KNOWN and complete.allergy_gaps == ()
+    assert combine(None, failed, None, rec(SourceKind.HOSPITAL)).allergy_gaps == ()  # label says unavailable
