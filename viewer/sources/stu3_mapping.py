@@ -117,7 +117,8 @@ class _ListInfo:
     warnings: tuple[str, ...]
     resource: dict[str, Any]
     contained: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # (item, type, id) of each entry, read once: allergies, warnings and missing items all walk them
+    # (item, type, id) of each entry, read once, for the Lists that allergies, warnings and missing items
+    # walk: those with an area or a warning
     entries: tuple[tuple[Any, str | None, str | None], ...] = ()
 
 
@@ -156,9 +157,10 @@ def _list_info(resource: dict[str, Any]) -> _ListInfo:
         if rid is not None:
             contained[rid] = item
     entries = []
-    for entry in as_list(resource.get("entry")):
-        item = entry.get("item") if isinstance(entry, dict) else None
-        entries.append((item, *reference_key(item)))
+    if area is not None or warnings:  # topic and heading Lists (most of them) are only walked for text
+        for entry in as_list(resource.get("entry")):
+            item = entry.get("item") if isinstance(entry, dict) else None
+            entries.append((item, *reference_key(item)))
     return _ListInfo(area, code, warnings, resource, contained, tuple(entries))
 
 
