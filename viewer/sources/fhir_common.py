@@ -205,10 +205,13 @@ class ResourceIndex:
         """Index one resource (the first of a type and id wins), for callers that walk a Bundle once
         for several purposes instead of handing over a list."""
         key = (rtype, rid)
-        if key not in self._by_key:
-            self._by_key[key] = res
-            if _round_trips(rtype, rid):
-                self._by_reference.setdefault(f"{rtype}/{rid}", res)
+        if key in self._by_key:
+            return
+        self._by_key[key] = res
+        # keyed by its `Type/id` too when reference_key reads that string back as exactly (rtype, rid)
+        if (rtype and rid and "/" not in rtype and "/" not in rid and rtype[0] != "#"
+                and rtype != "_history" and rid != "_history"):
+            self._by_reference.setdefault(f"{rtype}/{rid}", res)
 
     def get(self, rtype: str, rid: str | None) -> dict[str, Any] | None:
         return self._by_key.get((rtype, rid)) if rid is not None else None
@@ -232,10 +235,3 @@ class ResourceIndex:
             return None
         return self.get(rtype, rid)
 
-
-def _round_trips(rtype: str, rid: str) -> bool:
-    """Whether reference_key reads `rtype/rid` back as exactly (rtype, rid), so the string can key the
-    index."""
-    return bool(rtype) and bool(rid) and "/" not in rtype + rid and not rtype.startswith("#") and (
-        "_history" not in (rtype, rid)
-    )
