@@ -59,6 +59,20 @@ def _by_role(entries: list[Any], role_of: Any, order: tuple[str, ...]) -> list[A
     return sorted(entries, key=rank)
 
 
+_PERFORMER_RANK = {role: i for i, role in enumerate(PERFORMER_ORDER)}
+
+
+def _performer_rank(entry: Any) -> int:
+    """`_by_role`'s rank of a consultation participant, written out (every consultation sorts its
+    participants): its best-placed role in PERFORMER_ORDER, unknown roles after."""
+    best = len(PERFORMER_ORDER)
+    for kind in as_list(as_dict(entry).get("type")):
+        rank = _PERFORMER_RANK.get(code_of(kind), best)  # type: ignore[arg-type]
+        if rank < best:
+            best = rank
+    return best
+
+
 def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str, ...] = ()) -> Encounter:
     """A GP consultation. `content` is the readable text of its consultation List (topics, headings)."""
     period = as_dict(resource.get("period"))
@@ -67,11 +81,9 @@ def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str
     if kind is None and start is None:
         raise Unmappable("consultation has no type or date")
     clinician = None
-    participants = _by_role(
-        as_list(resource.get("participant")),
-        lambda p: [code_of(t) for t in as_list(p.get("type"))],
-        PERFORMER_ORDER,
-    )
+    participants = as_list(resource.get("participant"))
+    if len(participants) > 1:
+        participants = sorted(participants, key=_performer_rank)
     for participant in participants:
         clinician = ctx.person_name(as_dict(participant).get("individual"))
         if clinician:

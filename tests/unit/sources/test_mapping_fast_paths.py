@@ -5,8 +5,17 @@ what a clinician sees."""
 from datetime import UTC, datetime
 
 from viewer.domain.coding import Coding, Concept
-from viewer.sources.fhir_common import ResourceIndex, concept, extension, partial_date, reference_key
+from viewer.sources.fhir_common import (
+    ResourceIndex,
+    as_list,
+    code_of,
+    concept,
+    extension,
+    partial_date,
+    reference_key,
+)
 from viewer.sources.stu3_context import Stu3Context
+from viewer.sources.stu3_events import PERFORMER_ORDER, _by_role, _performer_rank
 from viewer.sources.stu3_mapping import map_structured_record
 
 AT = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
@@ -100,6 +109,23 @@ def test_lists_without_an_area_still_pass_their_warnings_and_never_count_missing
     record = map_structured_record(bundle, retrieved_at=AT)
     assert [o.provenance.warnings for o in record.observations] == [("confidential-items",)]
     assert record.unreadable == ()
+
+
+def test_consultation_participants_rank_as_the_general_role_order():
+    """map_encounter ranks participants with a written-out function; it must order them exactly as the
+    general `_by_role` does, odd shapes included (stable: equal ranks keep their place)."""
+    def role(code):
+        return {"coding": [{"code": code}]}
+
+    participants = [
+        {"type": [role("REC")], "n": 1}, {"type": [role("XYZ")], "n": 2}, {"type": [role("PPRF")], "n": 3},
+        {"type": [role("AUT"), role("PART")], "n": 4}, "junk", {"type": role("PPRF"), "n": 5},
+        {"type": [{"coding": "x"}, 5], "n": 6}, {"n": 7}, {"type": [role("REC")], "n": 8},
+    ]
+    general = _by_role(participants, lambda p: [code_of(t) for t in as_list(p.get("type"))],
+                       PERFORMER_ORDER)
+    assert sorted(participants, key=_performer_rank) == general
+    assert [p["n"] for p in general[:3]] == [3, 5, 4]
 
 
 def test_extension_returns_the_first_match_or_an_empty_object():
