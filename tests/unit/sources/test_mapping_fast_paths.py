@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from viewer.domain.coding import Coding, Concept
 from viewer.sources.fhir_common import (
     ResourceIndex,
+    as_dict,
     as_list,
     code_of,
     concept,
@@ -15,7 +16,13 @@ from viewer.sources.fhir_common import (
     reference_key,
 )
 from viewer.sources.stu3_context import Stu3Context
-from viewer.sources.stu3_events import PERFORMER_ORDER, _by_role, _performer_rank
+from viewer.sources.stu3_events import (
+    ADMINISTERING,
+    PERFORMER_ORDER,
+    _administrator_rank,
+    _by_role,
+    _performer_rank,
+)
 from viewer.sources.stu3_mapping import map_structured_record
 
 AT = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
@@ -111,9 +118,14 @@ def test_lists_without_an_area_still_pass_their_warnings_and_never_count_missing
     assert record.unreadable == ()
 
 
-def test_consultation_participants_rank_as_the_general_role_order():
-    """map_encounter ranks participants with a written-out function; it must order them exactly as the
-    general `_by_role` does, odd shapes included (stable: equal ranks keep their place)."""
+def _general_rank(roles: list, order: tuple[str, ...]) -> int:
+    """The role rule written out here independently: the best-placed known role, unknown ones after."""
+    return min((order.index(r) for r in roles if r in order), default=len(order))
+
+
+def test_participants_are_ordered_by_the_general_role_rule():
+    """The mappers rank roles with written-out functions; they must order participants exactly as the
+    general rule does, odd shapes included (stable: equal ranks keep their place)."""
     def role(code):
         return {"coding": [{"code": code}]}
 
@@ -122,10 +134,18 @@ def test_consultation_participants_rank_as_the_general_role_order():
         {"type": [role("AUT"), role("PART")], "n": 4}, "junk", {"type": role("PPRF"), "n": 5},
         {"type": [{"coding": "x"}, 5], "n": 6}, {"n": 7}, {"type": [role("REC")], "n": 8},
     ]
-    general = _by_role(participants, lambda p: [code_of(t) for t in as_list(p.get("type"))],
-                       PERFORMER_ORDER)
-    assert sorted(participants, key=_performer_rank) == general
-    assert [p["n"] for p in general[:3]] == [3, 5, 4]
+    ordered = _by_role(participants, _performer_rank)
+    assert ordered == sorted(participants, key=lambda p: _general_rank(
+        [code_of(t) for t in as_list(as_dict(p).get("type"))], PERFORMER_ORDER))
+    assert [p["n"] for p in ordered[:3]] == [3, 5, 4]
+
+    vaccinators = [{"role": role("OP"), "n": 1}, "junk", {"role": [role("AP")], "n": 2},
+                   {"role": role("AP"), "n": 3}, {"n": 4}]
+    ordered = _by_role(vaccinators, _administrator_rank)
+    assert ordered == sorted(vaccinators, key=lambda p: _general_rank([code_of(as_dict(p).get("role"))],
+                                                                     (ADMINISTERING,)))
+    assert ordered[0]["n"] == 3
+    assert _by_role(["lone"], _performer_rank) == ["lone"]
 
 
 def test_extension_returns_the_first_match_or_an_empty_object():
