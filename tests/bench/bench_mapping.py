@@ -13,12 +13,12 @@ Connect, R4B for the hospital), and `orjson.loads` alone, the floor any mapping 
 pay. The aim (issue 3): >= 20x faster than fhir.resources and within 3x of the floor. Medians of several
 runs, all in one process, side by side.
 
-One run (--runs 15, Python 3.11.7, the shared 2-core development PC, 23-Nov-2026):
+One run (--runs 15, Python 3.11.7, the shared 2-core development PC under load, 23-Nov-2026):
 
 | input | resources | MB | ours ms | fhir.resources ms | orjson ms | fhir.resources/ours | ours/floor |
 |---|---|---|---|---|---|---|---|
-| GP Connect STU3 (EMIS) | 301 | 0.70 | 4.6 | 57.1 | 2.2 | 12.4x | 2.08x |
-| Hospital R4 (sandbox large record) | 13290 | 13.99 | 102.0 | 2624.6 | 86.7 | 25.7x | 1.18x |
+| GP Connect STU3 (EMIS) | 301 | 0.70 | 3.6 | 64.9 | 2.5 | 18.2x | 1.43x |
+| Hospital R4 (sandbox large record) | 13290 | 13.99 | 110.9 | 2718.8 | 90.6 | 24.5x | 1.22x |
 
 See tests/bench/README.md for what each row's time is spent on.
 """

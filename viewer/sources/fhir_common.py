@@ -7,6 +7,7 @@ The element shapes used here are identical in STU3 and R4.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from viewer.domain.coding import Coding, Concept
@@ -192,15 +193,25 @@ class ResourceIndex:
 
     __slots__ = ("_by_key", "_by_reference")
 
-    def __init__(self, resources: list[dict[str, Any]]):
+    def __init__(self, resources: Iterable[dict[str, Any]]):
         self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
         self._by_reference: dict[str, dict[str, Any]] = {}
         for res in resources:
             rtype, rid = res.get("resourceType"), res.get("id")
             if isinstance(rtype, str) and isinstance(rid, str):
-                self._by_key.setdefault((rtype, rid), res)
-                if _round_trips(rtype, rid):
-                    self._by_reference.setdefault(f"{rtype}/{rid}", res)
+                self.add(rtype, rid, res)
+
+    def add(self, rtype: str, rid: str, res: dict[str, Any]) -> None:
+        """Index one resource (the first of a type and id wins), for callers that walk a Bundle once
+        for several purposes instead of handing over a list."""
+        key = (rtype, rid)
+        if key in self._by_key:
+            return
+        self._by_key[key] = res
+        # keyed by its `Type/id` too when reference_key reads that string back as exactly (rtype, rid)
+        if (rtype and rid and "/" not in rtype and "/" not in rid and rtype[0] != "#"
+                and rtype != "_history" and rid != "_history"):
+            self._by_reference.setdefault(f"{rtype}/{rid}", res)
 
     def get(self, rtype: str, rid: str | None) -> dict[str, Any] | None:
         return self._by_key.get((rtype, rid)) if rid is not None else None
@@ -224,10 +235,3 @@ class ResourceIndex:
             return None
         return self.get(rtype, rid)
 
-
-def _round_trips(rtype: str, rid: str) -> bool:
-    """Whether reference_key reads `rtype/rid` back as exactly (rtype, rid), so the string can key the
-    index."""
-    return bool(rtype) and bool(rid) and "/" not in rtype + rid and not rtype.startswith("#") and (
-        "_history" not in (rtype, rid)
-    )

@@ -7,10 +7,12 @@ DiagnosticReport that groups a result) is worked out by the caller and passed in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from viewer.domain.coding import SNOMED, Concept
 from viewer.domain.events import Encounter, Immunisation, Observation, Referral, Report
+from viewer.sources.fast_build import builder
 from viewer.sources.fhir_common import (
     as_dict,
     as_list,
@@ -34,6 +36,9 @@ EXT_VACCINATION_PROCEDURE = "VaccinationProcedure-1"
 GENERIC_REPORT = "721981007"  # Diagnostic studies report
 COMMENT_NOTE = "37331000000100"
 _EFFECTIVE = ("effectiveDateTime", "effectivePeriod")
+# the bulk of a GP record: built without a call per field (fast_build)
+_observation = builder(Observation)
+_encounter = builder(Encounter)
 
 
 def _first_concept(values: Any, ctx: Stu3Context) -> Concept | None:
@@ -44,15 +49,28 @@ def _first_concept(values: Any, ctx: Stu3Context) -> Concept | None:
     return None
 
 
-def _by_role(entries: list[Any], role_of: Any, order: tuple[str, ...]) -> list[Any]:
+def _by_role(entries: list[Any], rank: Callable[[Any], int]) -> list[Any]:
     """Participants ordered by role (primary performer first); unknown roles keep their place after."""
-    if len(entries) < 2:
-        return entries
-    def rank(entry: Any) -> int:
-        roles = role_of(as_dict(entry))
-        return min((order.index(r) for r in roles if r in order), default=len(order))
+    return sorted(entries, key=rank) if len(entries) > 1 else entries
 
-    return sorted(entries, key=rank)
+
+_PERFORMER_RANK = {role: i for i, role in enumerate(PERFORMER_ORDER)}
+
+
+def _performer_rank(entry: Any) -> int:
+    """A consultation participant's best-placed role in PERFORMER_ORDER; unknown roles after. Written
+    out, without a list or generator per participant: every consultation sorts its participants."""
+    best = len(PERFORMER_ORDER)
+    for kind in as_list(as_dict(entry).get("type")):
+        rank = _PERFORMER_RANK.get(code_of(kind), best)  # type: ignore[arg-type]
+        if rank < best:
+            best = rank
+    return best
+
+
+def _administrator_rank(entry: Any) -> int:
+    """The practitioner who gave a vaccine first."""
+    return 0 if code_of(as_dict(entry).get("role")) == ADMINISTERING else 1
 
 
 def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str, ...] = ()) -> Encounter:
@@ -63,12 +81,7 @@ def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str
     if kind is None and start is None:
         raise Unmappable("consultation has no type or date")
     clinician = None
-    participants = _by_role(
-        as_list(resource.get("participant")),
-        lambda p: [code_of(t) for t in as_list(p.get("type"))],
-        PERFORMER_ORDER,
-    )
-    for participant in participants:
+    for participant in _by_role(as_list(resource.get("participant")), _performer_rank):
         clinician = ctx.person_name(as_dict(participant).get("individual"))
         if clinician:
             break
@@ -77,7 +90,7 @@ def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str
         location = ctx.person_name(as_dict(place).get("location"))
         if location:
             break
-    return Encounter(
+    return _encounter(
         provenance=ctx.provenance("Encounter", resource_id(resource)),
         kind=CONSULTATION,
         type=kind,
@@ -114,7 +127,7 @@ def map_observation(
         absent = ctx.concept(resource["dataAbsentReason"]).label
         if absent:
             extra.append(f"No value: {absent}")
-    return Observation(
+    return _observation(
         test=test,
         provenance=ctx.provenance("Observation", resource_id(resource)),
         effective=ctx.first_date(resource, *_EFFECTIVE) or ctx.date(resource.get("issued")),
@@ -217,9 +230,7 @@ def map_immunisation(resource: dict[str, Any], ctx: Stu3Context) -> Immunisation
     if resource.get("notGiven") is True and status in (None, "completed"):
         status = "not-done"
     performer = None
-    practitioners = _by_role(
-        as_list(resource.get("practitioner")), lambda p: [code_of(p.get("role"))], (ADMINISTERING,)
-    )
+    practitioners = _by_role(as_list(resource.get("practitioner")), _administrator_rank)
     for practitioner in practitioners:
         performer = ctx.person_name(as_dict(practitioner).get("actor"))
         if performer:

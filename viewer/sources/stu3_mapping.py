@@ -50,7 +50,7 @@ from viewer.sources.stu3_items import (
     map_medication_plan,
     map_problem,
 )
-from viewer.sources.stu3_structure import consultation_content, list_code, report_results
+from viewer.sources.stu3_structure import CONSULTATION_LIST, consultation_content, list_code, report_results
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,9 @@ class _ListInfo:
     warnings: tuple[str, ...]
     resource: dict[str, Any]
     contained: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (item, type, id) of each entry, read once, for the Lists that allergies, warnings and missing items
+    # walk: those with an area or a warning
+    entries: tuple[tuple[Any, str | None, str | None], ...] = ()
 
 
 def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +156,12 @@ def _list_info(resource: dict[str, Any]) -> _ListInfo:
         rid = resource_id(as_dict(item))
         if rid is not None:
             contained[rid] = item
-    return _ListInfo(area, code, warnings, resource, contained)
+    entries = []
+    if area is not None or warnings:  # topic and heading Lists (most of them) are only walked for text
+        for entry in as_list(resource.get("entry")):
+            item = entry.get("item") if isinstance(entry, dict) else None
+            entries.append((item, *reference_key(item)))
+    return _ListInfo(area, code, warnings, resource, contained, tuple(entries))
 
 
 def _is_ended_list(info: _ListInfo) -> bool:
@@ -189,14 +197,23 @@ class _Mapper:
     def __init__(self, bundle: dict[str, Any], retrieved_at: datetime):
         self.retrieved_at = retrieved_at
         self.unreadable: list[Unreadable] = []
-        self.resources: list[dict[str, Any]] = []
+        # one walk groups the resources by type and indexes them (hundreds per Bundle, so kept inline)
+        self.by_type: dict[str, list[dict[str, Any]]] = {}
+        self.index = index = ResourceIndex(())
+        by_type = self.by_type
         for entry in as_list(bundle.get("entry")):
             resource = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
-                self.resources.append(resource)  # the usual entry, kept inline: hundreds per Bundle
+            rtype = resource.get("resourceType") if isinstance(resource, dict) else None
+            if isinstance(rtype, str):
+                try:
+                    by_type[rtype].append(resource)
+                except KeyError:
+                    by_type[rtype] = [resource]
+                rid = resource.get("id")
+                if isinstance(rid, str):
+                    index.add(rtype, rid, resource)
             else:
                 self._take_odd_entry(entry)
-        self.index = ResourceIndex(self.resources)
 
     def _take_odd_entry(self, entry: Any) -> None:
         """An entry that is not an object holding a resource is still counted, never skipped."""
@@ -251,9 +268,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     """Map a `$gpc.getstructuredrecord` Bundle; raises UnreadableResponse only when the body is not a
     Bundle at all (anything smaller is counted in `unreadable`)."""
     m = _Mapper(_load(body), retrieved_at)
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for resource in m.resources:
-        by_type.setdefault(resource["resourceType"], []).append(resource)
+    by_type = m.by_type
 
     lists = [_list_info(r) for r in by_type.get("List", [])]
     _add_contained(by_type, lists)
@@ -274,7 +289,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     _missing_list_items(m, lists, "medications", {"MedicationStatement"})
     problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
-    content = consultation_content(by_type.get("List", []), ctx)
+    content = consultation_content([i.resource for i in lists if i.code == CONSULTATION_LIST], ctx)
     encounters = m.map_all(
         "Encounter", by_type.get("Encounter", []),
         lambda e: map_encounter(e, ctx, content.get(resource_id(e) or "", ())),
@@ -348,8 +363,7 @@ def _warnings_by_item(lists: list[_ListInfo]) -> dict[tuple[str, str], tuple[str
     for info in lists:
         if not info.warnings:
             continue
-        for entry in as_list(info.resource.get("entry")):
-            rtype, rid = reference_key(as_dict(entry).get("item"))
+        for _item, rtype, rid in info.entries:
             if rid is None:
                 continue
             if rid.startswith("#"):
@@ -414,8 +428,7 @@ def _allergies(
     ended_ids = set()
     for info in lists:
         if info.area == "allergies" and _is_ended_list(info):
-            for entry in as_list(info.resource.get("entry")):
-                rid = reference_key(as_dict(entry).get("item"))[1]
+            for _item, _rtype, rid in info.entries:
                 if rid is not None:
                     ended_ids.add(rid.lstrip("#"))
 
@@ -448,8 +461,7 @@ def _allergies(
         if info.area != "allergies":
             continue
         ended = _is_ended_list(info)
-        for entry in as_list(info.resource.get("entry")):
-            rtype, rid = reference_key(as_dict(entry).get("item"))
+        for _item, rtype, rid in info.entries:
             if rid is None or rid.startswith("#") or rtype is None or (rtype, rid) in done:
                 continue
             target = m.index.get(rtype, rid)
@@ -474,9 +486,7 @@ def _missing_list_items(m: _Mapper, lists: list[_ListInfo], area: str, types: se
     for info in lists:
         if info.area != area:
             continue
-        for entry in as_list(info.resource.get("entry")):
-            item = as_dict(entry).get("item")
-            rtype, rid = reference_key(item)
+        for item, rtype, rid in info.entries:
             if rid is None:
                 if item is not None:  # e.g. an identifier-only reference: present but unresolvable
                     m._unreadable(default_type, None, "listed item has no reference")

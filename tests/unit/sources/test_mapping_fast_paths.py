@@ -5,8 +5,25 @@ what a clinician sees."""
 from datetime import UTC, datetime
 
 from viewer.domain.coding import Coding, Concept
-from viewer.sources.fhir_common import ResourceIndex, concept, extension, partial_date, reference_key
+from viewer.sources.fhir_common import (
+    ResourceIndex,
+    as_dict,
+    as_list,
+    code_of,
+    concept,
+    extension,
+    partial_date,
+    reference_key,
+)
 from viewer.sources.stu3_context import Stu3Context
+from viewer.sources.stu3_events import (
+    ADMINISTERING,
+    PERFORMER_ORDER,
+    _administrator_rank,
+    _by_role,
+    _performer_rank,
+)
+from viewer.sources.stu3_mapping import map_structured_record
 
 AT = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
 
@@ -48,6 +65,87 @@ def test_index_resolves_odd_ids_through_the_general_reader():
     assert index.get("Medication", "a/b") is resources[2]
     assert index.resolve({"reference": "Observation/_history"}) is None
     assert index.resolve({"reference": "#p1"}) is None
+
+
+def test_index_built_one_resource_at_a_time_answers_as_one_built_from_a_list():
+    """The STU3 mapper indexes while it groups the Bundle (`add`); every lookup must agree with the
+    index built from the whole list, odd ids included."""
+    resources = [
+        {"resourceType": "Practitioner", "id": "p1"},
+        {"resourceType": "Practitioner", "id": "p1", "name": "second copy is ignored"},
+        {"resourceType": "Medication", "id": "a/b"},
+        {"resourceType": "Observation", "id": "_history"},
+        {"resourceType": "_history", "id": "x"},
+        {"resourceType": "#odd", "id": "y"},
+        {"resourceType": "List", "id": ""},
+    ]
+    whole = ResourceIndex(resources)
+    added = ResourceIndex(())
+    for resource in resources:
+        added.add(resource["resourceType"], resource["id"], resource)
+    references = ["Practitioner/p1", "Medication/a/b", "Observation/_history", "_history/x", "#odd/y",
+                  "List/", "p1", "https://x/Practitioner/p1/_history/3", "#p1"]
+    for ref in references:
+        assert added.target({"reference": ref}) is whole.target({"reference": ref}), ref
+        assert added.resolve({"reference": ref}) is whole.resolve({"reference": ref}), ref
+    for resource in resources:
+        rtype, rid = resource["resourceType"], resource["id"]
+        assert added.get(rtype, rid) is whole.get(rtype, rid)
+    assert added.get("Practitioner", "p1") is resources[0]
+
+
+def _warned_list(code: str, refs: list[str], warning: str | None) -> dict:
+    extension = [{"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-"
+                          "ListWarningCode-1", "valueCode": warning}] if warning else []
+    return {"resourceType": "List", "id": f"list-{code}", "code": {"coding": [{"code": code}]},
+            "entry": [{"item": {"reference": r}} for r in refs], "extension": extension}
+
+
+def test_lists_without_an_area_still_pass_their_warnings_and_never_count_missing_items():
+    """Only Lists with an area or a warning have their entries read up front; a heading List (no area)
+    with a warning must still mark its items, and a dangling entry of a List without an area is not
+    counted (as before: only the primary Lists name items the practice meant to send)."""
+    observation = {"resourceType": "Observation", "id": "o1", "code": {"text": "Weight"}}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in [
+        {"resourceType": "Patient", "id": "p", "identifier": [
+            {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]},
+        observation,
+        _warned_list("24781000000107", ["Observation/o1", "Observation/gone"], "confidential-items"),
+        _warned_list("25851000000105", ["Observation/o1", "Observation/gone-too"], None),
+    ]]}
+    record = map_structured_record(bundle, retrieved_at=AT)
+    assert [o.provenance.warnings for o in record.observations] == [("confidential-items",)]
+    assert record.unreadable == ()
+
+
+def _general_rank(roles: list, order: tuple[str, ...]) -> int:
+    """The role rule written out here independently: the best-placed known role, unknown ones after."""
+    return min((order.index(r) for r in roles if r in order), default=len(order))
+
+
+def test_participants_are_ordered_by_the_general_role_rule():
+    """The mappers rank roles with written-out functions; they must order participants exactly as the
+    general rule does, odd shapes included (stable: equal ranks keep their place)."""
+    def role(code):
+        return {"coding": [{"code": code}]}
+
+    participants = [
+        {"type": [role("REC")], "n": 1}, {"type": [role("XYZ")], "n": 2}, {"type": [role("PPRF")], "n": 3},
+        {"type": [role("AUT"), role("PART")], "n": 4}, "junk", {"type": role("PPRF"), "n": 5},
+        {"type": [{"coding": "x"}, 5], "n": 6}, {"n": 7}, {"type": [role("REC")], "n": 8},
+    ]
+    ordered = _by_role(participants, _performer_rank)
+    assert ordered == sorted(participants, key=lambda p: _general_rank(
+        [code_of(t) for t in as_list(as_dict(p).get("type"))], PERFORMER_ORDER))
+    assert [p["n"] for p in ordered[:3]] == [3, 5, 4]
+
+    vaccinators = [{"role": role("OP"), "n": 1}, "junk", {"role": [role("AP")], "n": 2},
+                   {"role": role("AP"), "n": 3}, {"n": 4}]
+    ordered = _by_role(vaccinators, _administrator_rank)
+    assert ordered == sorted(vaccinators, key=lambda p: _general_rank([code_of(as_dict(p).get("role"))],
+                                                                     (ADMINISTERING,)))
+    assert ordered[0]["n"] == 3
+    assert _by_role(["lone"], _performer_rank) == ["lone"]
 
 
 def test_extension_returns_the_first_match_or_an_empty_object():
