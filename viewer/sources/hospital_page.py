@@ -73,7 +73,8 @@ def read_search_page(content: bytes, searched: str) -> SearchPage:
                     resources[resource.resource_type] = [resource]
                 continue
             _take(page, resource, entry.search, searched)
-    except orjson.JSONDecodeError:  # a value orjson refuses (a number beyond a double): as before
+    except (orjson.JSONDecodeError, UnicodeDecodeError):  # a value orjson refuses (a number beyond a
+        # double), or bytes that are not UTF-8 inside a resource the skeleton kept raw: as before
         raise UnreadableResponse(MSG_UNREADABLE) from None
     return page
 

@@ -1,0 +1,276 @@
+"""Fuzzing the mappers and the merge with damaged real-shaped Bundles (issue 8, point 3).
+
+Inputs are sandbox patients of several scenarios (GP Connect STU3 structured records and hospital R4
+searchset pages) and, when ../shared/reference is beside the repository, the suppliers' own GP Connect
+test patients. Each example damages one of them (tests/support/bundle_mutation.py) and feeds the bytes
+through what the app runs: `map_structured_record` for GP Connect, `read_search_page` then
+`map_hospital_record` for the hospital, then `combine`. Properties:
+
+(a) neither mapper raises anything but UnreadableResponse, and that only when the whole input cannot be
+    read (not a Bundle, or JSON that orjson refuses: a number beyond a double);
+(b) the merge does not raise, and every item of both source records is behind some merged line;
+(c) every clinical resource the damaged Bundle still holds (tests/support/accounting.py, which walks the
+    JSON without the mappers) is an item's provenance or an `unreadable` with a reason;
+(d) every item and every unreadable carries the source it came from.
+
+The quick run (default) draws ~150 examples per test; `pytest -m fuzz_long tests/fuzz` runs the same
+properties on 10,000 examples each (tests/bench/README.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.accounting import SECTIONS, account, logical_resources, r4_resources
+from tests.support.bundle_mutation import dump, has_raw_number, mutated
+from viewer.domain.provenance import SourceKind
+from viewer.domain.source_record import SourceRecord
+from viewer.record.combined import combine
+from viewer.record.status import SourceState, SourceStatus
+from viewer.sandbox.gpconnect_stu3 import structured_record
+from viewer.sandbox.hospital_r4 import HospitalRecords
+from viewer.sandbox.population import build_world, patient_for
+from viewer.sandbox.world import Area
+from viewer.sources.errors import UnreadableResponse
+from viewer.sources.hospital_page import read_search_page
+from viewer.sources.r4_mapping import map_hospital_record
+from viewer.sources.stu3_mapping import map_structured_record
+
+SUPPLIERS = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "gpconnect" / \
+    "vendor-test-patients"
+NOW = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
+GP_SCENARIOS = ("ordinary-adult", "child", "resolved-allergy", "confidential-items", "free-text",
+                "same-medicine", "no-known-allergies")
+HOSPITAL_SCENARIOS = ("same-medicine", "warfarin-inpatient", "ordinary-adult", "child")
+QUICK = settings(max_examples=150, deadline=None, database=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+LONG = settings(QUICK, max_examples=10_000)
+fuzz_long = pytest.mark.fuzz_long
+
+
+# ---- inputs ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _world():
+    return build_world(2026)
+
+
+@functools.cache
+def gp_bundles() -> tuple[dict[str, Any], ...]:
+    """GP Connect Bundles: sandbox patients of several scenarios, then the supplier files if present."""
+    world = _world()
+    found = []
+    for scenario in GP_SCENARIOS:
+        patient = patient_for(world, scenario)
+        parts = [{"name": a.value} for a in Area if a is not Area.ALLERGIES]
+        parts.append({"name": Area.ALLERGIES.value,
+                      "part": [{"name": "includeResolvedAllergies", "valueBoolean": True}]})
+        parameters = {"resourceType": "Parameters", "parameter": [
+            {"name": "patientNHSNumber",
+             "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": patient.nhs_number}},
+            *parts,
+        ]}
+        status, body = structured_record(world, parameters, patient.practice_ods or "", now=NOW)
+        if status == 200:
+            found.append(body)
+    if SUPPLIERS.is_dir():
+        found += [orjson.loads(p.read_bytes()) for p in sorted(SUPPLIERS.glob("*/*.json"))]
+    return tuple(found)
+
+
+@functools.cache
+def hospital_bundles() -> tuple[dict[str, Any], ...]:
+    """Hospital searchset pages as the trust's server sends them: the Patient included, the rest matches."""
+    world = _world()
+    found = []
+    for scenario in HOSPITAL_SCENARIOS:
+        patient = patient_for(world, scenario)
+        record = HospitalRecords(world, "https://127.0.0.1:9").record_for_nhs(patient.nhs_number)
+        if record is None:
+            continue
+        entries = [{"resource": record.patient, "search": {"mode": "include"}}]
+        entries += [{"resource": i.resource, "search": {"mode": "match"}}
+                    for items in record.resources.values() for i in items]
+        found.append({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
+    return tuple(found)
+
+
+def test_inputs_are_real_shaped():
+    """The fuzz starts from Bundles that hold clinical resources, else it proves nothing."""
+    assert len(gp_bundles()) >= len(GP_SCENARIOS) - 1
+    assert len(hospital_bundles()) >= 2
+    assert all(logical_resources(b) for b in gp_bundles())
+    assert all(r4_resources(b) for b in hospital_bundles())
+
+
+# ---- the pipeline, as the app runs it --------------------------------------------------------------
+
+
+def map_gp(body: bytes) -> SourceRecord:
+    return map_structured_record(body, retrieved_at=NOW)
+
+
+def map_hospital(body: bytes) -> SourceRecord:
+    by_type = read_search_page(body, "Observation").resources  # the searched type only names placeholders
+    patients = by_type.pop("Patient", [])
+    return map_hospital_record(patients[0] if patients else None, by_type, retrieved_at=NOW,
+                               org_ods="RX1", org_name="Fuzz Trust")
+
+
+@functools.cache
+def clean_records() -> tuple[SourceRecord, SourceRecord]:
+    """An undamaged record of each source, for the merge to meet the damaged one."""
+    return map_gp(dump(gp_bundles()[0])), map_hospital(dump(hospital_bundles()[0]))
+
+
+def _not_a_bundle(document: Any) -> bool:
+    return not isinstance(document, dict) or document.get("resourceType") != "Bundle"
+
+
+def known_stu3_gaps(document: Any, record: SourceRecord) -> set[tuple[str, str]]:
+    """Plans of unreadable MedicationStatements: a known STU3 defect, reported and pinned by
+    tests/unit/sources/test_stu3_fuzz_findings.py (xfail) while that mapper is reworked elsewhere."""
+    lost = {(u.resource_type, u.resource_id) for u in record.unreadable}
+    gaps = set()
+    for entry in document.get("entry") or () if isinstance(document.get("entry"), list) else ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or ("MedicationStatement", str(resource.get("id"))) not in lost:
+            continue
+        for ref in resource.get("basedOn") if isinstance(resource.get("basedOn"), list) else ():
+            if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+                gaps.add(("MedicationRequest", ref["reference"].rsplit("/", 1)[-1]))
+    return gaps
+
+
+def check_record(record: SourceRecord, source: SourceKind, document: Any, keys: list) -> None:
+    """(c) and (d) for one source record."""
+    _, _, missing = account(document, record, keys)
+    if source is SourceKind.GP:
+        missing = [key for key in missing if key not in known_stu3_gaps(document, record)]
+    assert missing == [], f"clinical resources neither shown nor counted unreadable: {missing}"
+    for section in SECTIONS:
+        for item in getattr(record, section):
+            assert item.provenance.source is source
+    for lost in record.unreadable:
+        assert lost.reason and lost.source == source.value
+
+
+def check_merge(gp: SourceRecord | None, hospital: SourceRecord | None) -> None:
+    """(b): the merge does not raise and every source item is behind some merged line."""
+    statuses = {kind: SourceStatus(kind, SourceState.LOADED, NOW)
+                for kind in (SourceKind.GP, SourceKind.HOSPITAL)}
+    combined = combine(None, statuses, gp, hospital)
+    for section, merged in combined.sections.items():
+        behind = {id(o) for line in merged for o in line.originals}
+        for record in (gp, hospital):
+            if record is not None:
+                assert all(id(item) in behind for item in getattr(record, section)), section
+
+
+def run_gp(document: Any) -> None:
+    body = dump(document)
+    try:
+        record = map_gp(body)
+    except UnreadableResponse:
+        assert _not_a_bundle(document) or has_raw_number(body)
+        return
+    check_record(record, SourceKind.GP, document, logical_resources(document))
+    check_merge(record, clean_records()[1])
+
+
+def run_hospital(document: Any) -> None:
+    body = dump(document)
+    try:
+        record = map_hospital(body)
+    except UnreadableResponse:
+        assert _not_a_bundle(document) or has_raw_number(body)
+        return
+    check_record(record, SourceKind.HOSPITAL, document, r4_resources(document))
+    check_merge(clean_records()[0], record)
+
+
+def run_bytes(body: bytes, mapper) -> None:
+    """The 'whole input unreadable' path: a record, or UnreadableResponse (a clear message, no data)."""
+    try:
+        record = mapper(body)
+    except UnreadableResponse as exc:
+        assert str(exc) and not any(ch.isdigit() for ch in str(exc))  # no NHS number, no value echoed
+        return
+    assert isinstance(record, SourceRecord)
+
+
+@st.composite
+def damaged_bytes(draw: st.DrawFn, documents: tuple[dict[str, Any], ...]) -> bytes:
+    body = bytearray(dump(draw(st.sampled_from(documents))))
+    if draw(st.booleans()):
+        return bytes(body[: draw(st.integers(0, len(body) - 1))])
+    for _ in range(draw(st.integers(1, 8))):
+        body[draw(st.integers(0, len(body) - 1))] = draw(st.integers(0, 255))
+    return bytes(body)
+
+
+# ---- quick run (default) ---------------------------------------------------------------------------
+
+
+@QUICK
+@given(st.data())
+def test_gp_connect_mutations(data):
+    document, _ = data.draw(mutated(list(gp_bundles())))
+    run_gp(document)
+
+
+@QUICK
+@given(st.data())
+def test_hospital_mutations(data):
+    document, _ = data.draw(mutated(list(hospital_bundles())))
+    run_hospital(document)
+
+
+@QUICK
+@given(st.data())
+def test_gp_connect_damaged_bytes(data):
+    run_bytes(data.draw(damaged_bytes(gp_bundles())), map_gp)
+
+
+@QUICK
+@given(st.data())
+def test_hospital_damaged_bytes(data):
+    run_bytes(data.draw(damaged_bytes(hospital_bundles())), map_hospital)
+
+
+# ---- long run: pytest -m fuzz_long tests/fuzz ------------------------------------------------------
+
+
+@fuzz_long
+@LONG
+@given(st.data())
+def test_gp_connect_mutations_long(data):
+    document, _ = data.draw(mutated(list(gp_bundles())))
+    run_gp(document)
+
+
+@fuzz_long
+@LONG
+@given(st.data())
+def test_hospital_mutations_long(data):
+    document, _ = data.draw(mutated(list(hospital_bundles())))
+    run_hospital(document)
+
+
+@fuzz_long
+@LONG
+@given(st.data())
+def test_damaged_bytes_long(data):
+    if data.draw(st.booleans()):
+        run_bytes(data.draw(damaged_bytes(gp_bundles())), map_gp)
+    else:
+        run_bytes(data.draw(damaged_bytes(hospital_bundles())), map_hospital)
