@@ -9,9 +9,12 @@ from viewer.sources.errors import UnreadableResponse
 from viewer.sources.hospital_page import read_search_page
 
 
-def test_bytes_that_are_not_utf8_inside_a_resource_make_the_page_unreadable():
-    """The skeleton keeps each resource raw without checking its bytes; the resource's own decode then
-    raised UnicodeDecodeError out of the client instead of the page's clear error."""
-    page = b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"\x80atient"}}]}'
+@pytest.mark.parametrize("page", [
+    b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"\x80atient"}}]}',
+    b'{"resourceType":"\x80undle","entry":[]}',
+], ids=["inside-a-resource", "in-the-skeleton"])
+def test_bytes_that_are_not_utf8_make_the_page_unreadable(page):
+    """msgspec raised UnicodeDecodeError (the skeleton's own strings, or a resource it kept raw without
+    checking its bytes) out of the client instead of the page's clear error."""
     with pytest.raises(UnreadableResponse, match="could not be read"):
         read_search_page(page, "Observation")
