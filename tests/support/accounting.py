@@ -89,9 +89,9 @@ def r4_resources(bundle: dict[str, Any]) -> list[Key]:
 
 
 def key_of(resource: dict[str, Any]) -> Key:
-    """A FHIR id is a string; any other value (a number, a bool, an object) is no usable id."""
+    """A FHIR id is a non-blank string; any other value (blank, a number, a bool, an object) is no id."""
     rid = resource.get("id")
-    return resource["resourceType"], (rid if isinstance(rid, str) else None)
+    return resource["resourceType"], (rid if isinstance(rid, str) and rid.strip() else None)
 
 
 def account(bundle: dict[str, Any], record, keys: list[Key] | None = None) -> tuple[
