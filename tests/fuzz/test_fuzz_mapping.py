@@ -50,9 +50,11 @@ NOW = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
 GP_SCENARIOS = ("ordinary-adult", "child", "resolved-allergy", "confidential-items", "free-text",
                 "same-medicine", "no-known-allergies")
 HOSPITAL_SCENARIOS = ("same-medicine", "warfarin-inpatient", "ordinary-adult", "child")
-QUICK = settings(max_examples=150, deadline=None, database=None,
+# The quick run is derandomized: CI sees the same 150 examples every time, so a red build is a change in
+# the product, not a new draw. The long run draws afresh each time to explore.
+QUICK = settings(max_examples=150, deadline=None, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LONG = settings(QUICK, max_examples=10_000)
+LONG = settings(QUICK, max_examples=10_000, derandomize=False)
 fuzz_long = pytest.mark.fuzz_long
 
 
@@ -136,19 +138,26 @@ def _not_a_bundle(document: Any) -> bool:
     return not isinstance(document, dict) or document.get("resourceType") != "Bundle"
 
 
-def known_stu3_gaps(document: Any, record: SourceRecord) -> set[tuple[str, str]]:
-    """Two known STU3 defects, reported and pinned by tests/unit/sources/test_stu3_fuzz_findings.py
-    (xfail) while that mapper is reworked elsewhere: the plans of an unreadable MedicationStatement, and
-    a plan whose id another plan also has."""
-    lost = {(u.resource_type, u.resource_id) for u in record.unreadable}
+def _entry_resources(document: dict[str, Any]) -> list[dict[str, Any]]:
     entries = document.get("entry") if isinstance(document.get("entry"), list) else []
     resources = [e.get("resource") for e in entries if isinstance(e, dict)]
-    resources = [r for r in resources if isinstance(r, dict)]
+    return [r for r in resources if isinstance(r, dict)]
+
+
+def known_stu3_gaps(document: Any, record: SourceRecord) -> set[tuple[str, str]]:
+    """Known STU3 defects, reported and pinned by tests/unit/sources/test_stu3_fuzz_findings.py (xfail)
+    while that mapper is reworked elsewhere: the plans of an unreadable MedicationStatement, a plan whose
+    id another plan also has, and what a resource other than a List carries in `contained`."""
+    lost = {(u.resource_type, u.resource_id) for u in record.unreadable}
+    resources = _entry_resources(document)
     gaps = set()
     plan_ids = [r.get("id") for r in resources if r.get("resourceType") == "MedicationRequest"]
     gaps |= {("MedicationRequest", rid) for rid in plan_ids
              if isinstance(rid, str) and plan_ids.count(rid) > 1}
     for resource in resources:
+        contained = resource.get("contained")
+        if resource.get("resourceType") != "List" and isinstance(contained, list):
+            gaps |= {key_of(c) for c in contained if isinstance(c, dict) and "resourceType" in c}
         if resource.get("resourceType") != "MedicationStatement" or key_of(resource) not in lost:
             continue
         for ref in resource.get("basedOn") if isinstance(resource.get("basedOn"), list) else ():
@@ -160,12 +169,10 @@ def known_stu3_gaps(document: Any, record: SourceRecord) -> set[tuple[str, str]]
 def _copies_sent_twice(document: Any, keys: list, missing: list) -> set[tuple[str, str | None]]:
     """Keys whose entries are all the very same resource, of which one is accounted for: the same
     resource sent twice (a duplicated entry) is one fact, and showing it once is right."""
-    entries = document.get("entry") if isinstance(document.get("entry"), list) else []
-    resources = [e.get("resource") for e in entries if isinstance(e, dict)]
+    resources = _entry_resources(document)
     copies = set()
     for key in set(missing):
-        same = [r for r in resources if isinstance(r, dict) and r.get("resourceType") == key[0]
-                and r.get("id") == key[1]]
+        same = [r for r in resources if r.get("resourceType") == key[0] and r.get("id") == key[1]]
         if key[1] is not None and keys.count(key) > missing.count(key) and all(r == same[0] for r in same):
             copies.add(key)
     return copies
@@ -198,6 +205,14 @@ def check_merge(gp: SourceRecord | None, hospital: SourceRecord | None) -> None:
                 assert all(id(item) in behind for item in getattr(record, section)), section
 
 
+def as_sent(document: Any, body: bytes) -> Any:
+    """The document as its bytes read back (a raw 1e-400 is 0.0, not its placeholder), for the walk."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return document
+
+
 def run_gp(document: Any) -> None:
     body = dump(document)
     try:
@@ -205,6 +220,7 @@ def run_gp(document: Any) -> None:
     except UnreadableResponse:
         assert _not_a_bundle(document) or has_raw_number(body)
         return
+    document = as_sent(document, body)
     check_record(record, SourceKind.GP, document, logical_resources(document))
     check_merge(record, clean_records()[1])
 
@@ -216,6 +232,7 @@ def run_hospital(document: Any) -> None:
     except UnreadableResponse:
         assert _not_a_bundle(document) or has_raw_number(body)
         return
+    document = as_sent(document, body)
     check_record(record, SourceKind.HOSPITAL, document, r4_resources(document))
     check_merge(clean_records()[0], record)
 
