@@ -31,14 +31,12 @@ from hypothesis import strategies as st
 
 from tests.support.accounting import SECTIONS, account, key_of, logical_resources, r4_resources
 from tests.support.bundle_mutation import dump, has_raw_number, mutated
+from tests.support.real_bundles import gp_bundle, hospital_bundle
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
 from viewer.record.combined import combine
 from viewer.record.status import SourceState, SourceStatus
-from viewer.sandbox.gpconnect_stu3 import structured_record
-from viewer.sandbox.hospital_r4 import HospitalRecords
 from viewer.sandbox.population import build_world, patient_for
-from viewer.sandbox.world import Area
 from viewer.sources.errors import UnreadableResponse
 from viewer.sources.hospital_page import read_search_page
 from viewer.sources.r4_mapping import map_hospital_record
@@ -69,41 +67,17 @@ def _world():
 @functools.cache
 def gp_bundles() -> tuple[dict[str, Any], ...]:
     """GP Connect Bundles: sandbox patients of several scenarios, then the supplier files if present."""
-    world = _world()
-    found = []
-    for scenario in GP_SCENARIOS:
-        patient = patient_for(world, scenario)
-        parts = [{"name": a.value} for a in Area if a is not Area.ALLERGIES]
-        parts.append({"name": Area.ALLERGIES.value,
-                      "part": [{"name": "includeResolvedAllergies", "valueBoolean": True}]})
-        parameters = {"resourceType": "Parameters", "parameter": [
-            {"name": "patientNHSNumber",
-             "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": patient.nhs_number}},
-            *parts,
-        ]}
-        status, body = structured_record(world, parameters, patient.practice_ods or "", now=NOW)
-        if status == 200:
-            found.append(body)
+    found = [gp_bundle(_world(), patient_for(_world(), scenario), NOW) for scenario in GP_SCENARIOS]
     if SUPPLIERS.is_dir():
         found += [orjson.loads(p.read_bytes()) for p in sorted(SUPPLIERS.glob("*/*.json"))]
-    return tuple(found)
+    return tuple(b for b in found if b is not None)
 
 
 @functools.cache
 def hospital_bundles() -> tuple[dict[str, Any], ...]:
-    """Hospital searchset pages as the trust's server sends them: the Patient included, the rest matches."""
-    world = _world()
-    found = []
-    for scenario in HOSPITAL_SCENARIOS:
-        patient = patient_for(world, scenario)
-        record = HospitalRecords(world, "https://127.0.0.1:9").record_for_nhs(patient.nhs_number)
-        if record is None:
-            continue
-        entries = [{"resource": record.patient, "search": {"mode": "include"}}]
-        entries += [{"resource": i.resource, "search": {"mode": "match"}}
-                    for items in record.resources.values() for i in items]
-        found.append({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
-    return tuple(found)
+    """Hospital searchset pages of sandbox patients of several scenarios."""
+    found = [hospital_bundle(_world(), patient_for(_world(), scenario)) for scenario in HOSPITAL_SCENARIOS]
+    return tuple(b for b in found if b is not None)
 
 
 def test_inputs_are_real_shaped():

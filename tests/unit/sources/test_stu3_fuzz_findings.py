@@ -14,33 +14,27 @@ from typing import Any
 import pytest
 
 from tests.support.accounting import account
-from viewer.sandbox.gpconnect_stu3 import structured_record
+from tests.support.real_bundles import gp_bundle
 from viewer.sandbox.population import build_world, patient_for
-from viewer.sandbox.world import Area
 from viewer.sources.stu3_mapping import map_structured_record
 
 NOW = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
 
 
 @cache
-def _bundle() -> dict[str, Any]:
+def _bundle(scenario: str = "ordinary-adult") -> dict[str, Any]:
     world = build_world(2026)
-    patient = patient_for(world, "ordinary-adult")
-    parameters = {"resourceType": "Parameters", "parameter": [
-        {"name": "patientNHSNumber",
-         "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": patient.nhs_number}},
-        {"name": Area.MEDICATIONS.value},
-    ]}
-    status, body = structured_record(world, parameters, patient.practice_ods or "", now=NOW)
-    assert status == 200
-    return body
+    bundle = gp_bundle(world, patient_for(world, scenario), NOW)
+    assert bundle is not None
+    return bundle
 
 
 def _resources(bundle: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
 
 
-@pytest.mark.xfail(strict=True, reason="STU3: a MedicationStatement that cannot be shown drops the plan "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="STU3: a MedicationStatement that cannot be shown drops the plan "
                    "(MedicationRequest) it is based on: the plan is neither an item nor unreadable")
 def test_plan_of_an_unreadable_statement_is_accounted_for():
     bundle = copy.deepcopy(_bundle())
@@ -55,7 +49,8 @@ def test_plan_of_an_unreadable_statement_is_accounted_for():
     assert account(bundle, record)[2] == []
 
 
-@pytest.mark.xfail(strict=True, reason="STU3: two plans (MedicationRequest) with one id that differ: the "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="STU3: two plans (MedicationRequest) with one id that differ: the "
                    "statement shows one, the other is neither an item nor unreadable")
 def test_a_second_plan_with_the_same_id_is_accounted_for():
     bundle = copy.deepcopy(_bundle())
@@ -66,18 +61,11 @@ def test_a_second_plan_with_the_same_id_is_accounted_for():
     assert account(bundle, record)[2] == []
 
 
-@pytest.mark.xfail(strict=True, reason="STU3: the allergies a List carries in `contained` vanish when "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="STU3: the allergies a List carries in `contained` vanish when "
                    "the List itself has lost its resourceType: neither items nor unreadable")
 def test_allergies_contained_in_an_untyped_list_are_accounted_for():
-    world = build_world(2026)
-    patient = patient_for(world, "resolved-allergy")
-    parameters = {"resourceType": "Parameters", "parameter": [
-        {"name": "patientNHSNumber",
-         "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": patient.nhs_number}},
-        {"name": Area.ALLERGIES.value, "part": [{"name": "includeResolvedAllergies", "valueBoolean": True}]},
-    ]}
-    status, bundle = structured_record(world, parameters, patient.practice_ods or "", now=NOW)
-    assert status == 200
+    bundle = copy.deepcopy(_bundle("resolved-allergy"))
     ended = next(r for r in _resources(bundle, "List") if r.get("contained"))
     del ended["resourceType"]
     record = map_structured_record(bundle, retrieved_at=NOW)
