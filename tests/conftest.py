@@ -20,6 +20,8 @@ for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("X
     os.environ[var] = str(_HOME / sub)
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memory_keyring.MemoryKeyring"
 os.environ.pop("SSLKEYLOGFILE", None)
+# Hypothesis (tests/fuzz) keeps its files in the throwaway home, not in the working tree.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_HOME / "hypothesis")
 
 import pytest  # noqa: E402
 

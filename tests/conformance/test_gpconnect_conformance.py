@@ -1,11 +1,12 @@
 """Conformance over every published GP Connect JSON Bundle: the spec examples, the demonstrator messages
 and the suppliers' own test patients (EMIS, TPP, Medicus).
 
-For each Bundle the clinical resources are counted by walking the raw JSON here, independently of the
-mapper: every entry (an entry whose `resource` wrapper is missing still counts), and every resource a
-List (or any other resource) carries in `contained`. Each one must come back as the provenance of an item
-of the SourceRecord or as an `unreadable` with a reason; a clinical resource that vanishes is the defect
-these tests exist to catch. Items the provider withheld are not in the Bundle, so they are not counted.
+For each Bundle the clinical resources are counted by walking the raw JSON (tests/support/accounting.py),
+independently of the mapper: every entry (an entry whose `resource` wrapper is missing still counts),
+and every resource a List (or any other resource) carries in `contained`. Each one must come back as the
+provenance of an item of the SourceRecord or as an `unreadable` with a reason; a clinical resource that
+vanishes is the defect these tests exist to catch. Items the provider withheld are not in the Bundle, so
+they are not counted.
 """
 
 from __future__ import annotations
@@ -14,29 +15,19 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 
+from tests.support.accounting import COUNTED, SECTIONS, account, logical_resources
 from viewer.domain.provenance import SourceKind
 from viewer.sources.stu3_mapping import map_structured_record
 
 GPCONNECT = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "gpconnect"
 FOLDERS = ("spec-1.6.2-examples", "demonstrator-messages", "vendor-test-patients")
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-COUNTED = (
-    "AllergyIntolerance", "MedicationStatement", "MedicationRequest", "Condition", "Immunization",
-    "Encounter", "Observation",
-)
-SECTIONS = (
-    "allergies", "medications", "problems", "encounters", "observations", "reports", "immunisations",
-    "referrals", "documents", "flags",
-)
 _JEKYLL_LINE = re.compile(rb"(?m)^\s*\{%.*%\}\s*$")
 _TRAILING_COMMA = re.compile(rb",(\s*[}\]])")
-
-Key = tuple[str, str | None]
 
 
 def load(path: Path) -> bytes:
@@ -62,76 +53,6 @@ def bundle_files() -> list[Path]:
     for folder in FOLDERS:
         found += sorted(p for p in (GPCONNECT / folder).rglob("*.json") if not _is_request(p))
     return found
-
-
-def _counted(resource: Any) -> bool:
-    if not isinstance(resource, dict) or resource.get("resourceType") not in COUNTED:
-        return False
-    return resource["resourceType"] != "MedicationRequest" or resource.get("intent") == "plan"
-
-
-def clinical_resources(bundle: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
-    """Every counted resource of the Bundle with whether it was contained, found without the mapper."""
-    found = []
-    for entry in bundle.get("entry", []):
-        if not isinstance(entry, dict):
-            continue
-        resource = entry.get("resource")
-        if resource is None and "resourceType" in entry:
-            resource = entry  # the wrapper is missing: the resource still belongs to the record
-        if not isinstance(resource, dict):
-            continue
-        found += [(resource, False)] if _counted(resource) else []
-        found += [(c, True) for c in resource.get("contained", []) if _counted(c)]
-    return found
-
-
-def logical_resources(bundle: dict[str, Any]) -> list[Key]:
-    """One key per resource. Entries are counted one by one (the spec's consultation example repeats
-    a MedicationStatement id across entries, and each is an item), but a contained resource that is
-    also a top-level entry is one resource: TPP sends an ended allergy both contained in the Ended
-    allergies List and at the top level for a consultation to point at; it is shown once."""
-    found = clinical_resources(bundle)
-    top_level = {_key(r) for r, contained in found if not contained}
-    keys: list[Key] = []
-    for resource, contained in found:
-        key = _key(resource)
-        if contained and key[1] is not None and key in top_level:
-            continue
-        keys.append(key)
-        if contained:
-            top_level.add(key)
-    return keys
-
-
-def _key(resource: dict[str, Any]) -> Key:
-    rid = resource.get("id")
-    return resource["resourceType"], (str(rid) if rid is not None else None)
-
-
-def account(bundle: dict[str, Any], record) -> tuple[Counter[str], Counter[str], list[Key]]:
-    """(found per type, accounted per type, the keys not accounted for)."""
-    shown: Counter[Key] = Counter()
-    for section in SECTIONS:
-        for item in getattr(record, section):
-            shown[(item.provenance.resource_type, item.provenance.resource_id)] += 1
-            # the resources an item was built from (a medicine's MedicationRequest plan) are named too
-            for related in item.provenance.related:
-                shown[related] += 1
-    unreadable: Counter[Key] = Counter((u.resource_type, u.resource_id) for u in record.unreadable)
-
-    found: Counter[str] = Counter()
-    accounted: Counter[str] = Counter()
-    missing = []
-    available = shown + unreadable
-    for key in logical_resources(bundle):
-        found[key[0]] += 1
-        if available[key] > 0:
-            available[key] -= 1
-            accounted[key[0]] += 1
-        else:
-            missing.append(key)
-    return found, accounted, missing
 
 
 @pytest.fixture(params=bundle_files() or [None], ids=lambda p: p.name if p else "absent")

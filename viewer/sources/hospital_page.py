@@ -56,7 +56,8 @@ def read_search_page(content: bytes, searched: str) -> SearchPage:
     UnreadableResponse when the bytes are not a Bundle."""
     try:
         skeleton = _SKELETON.decode(content)
-    except msgspec.DecodeError:  # not JSON, not an object, or entries of odd shapes: read it all as dicts
+    except (msgspec.DecodeError, UnicodeDecodeError):  # not JSON (or not UTF-8), not an object, or entries
+        # of odd shapes: read it all as dicts
         return _read_dicts(content, searched)
     if skeleton.resourceType != "Bundle":
         raise UnreadableResponse(MSG_UNREADABLE)
@@ -73,7 +74,8 @@ def read_search_page(content: bytes, searched: str) -> SearchPage:
                     resources[resource.resource_type] = [resource]
                 continue
             _take(page, resource, entry.search, searched)
-    except orjson.JSONDecodeError:  # a value orjson refuses (a number beyond a double): as before
+    except (orjson.JSONDecodeError, UnicodeDecodeError):  # a value orjson refuses (a number beyond a
+        # double), or bytes that are not UTF-8 inside a resource the skeleton kept raw: as before
         raise UnreadableResponse(MSG_UNREADABLE) from None
     return page
 
