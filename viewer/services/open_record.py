@@ -131,7 +131,8 @@ class OpenRecord:
             state.drop_cached_copies()
             await state.keep(lambda cache: cache.forget(number))
         elif trace is not None:
-            await state.keep(lambda cache: cache.save_demographics(number, trace.patient, trace.retrieved_at))
+            await state.keep(lambda cache: cache.save_demographics(
+                number, trace.patient, trace.retrieved_at, etag=getattr(trace, "version", None)))
         state.emit()
 
         tasks = []

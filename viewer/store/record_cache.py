@@ -193,15 +193,17 @@ class RecordCache:
             raise ValueError("only GP and hospital records are cached as source records")
         self._write(nhs_key(nhs_number), record.source, record.retrieved_at, etag, record)
 
-    def save_demographics(self, nhs_number: str, patient: Patient, retrieved_at: datetime) -> None:
-        """Keep the PDS trace's patient. A patient PDS marks restricted is never stored, and whatever
-        was cached for them before is dropped: the restriction is news the cache must act on."""
+    def save_demographics(self, nhs_number: str, patient: Patient, retrieved_at: datetime, *,
+                          etag: str | None = None) -> None:
+        """Keep the PDS trace's patient, with PDS's version of the record (its ETag) when given. A patient
+        PDS marks restricted is never stored, and whatever was cached for them before is dropped: the
+        restriction is news the cache must act on."""
         key = nhs_key(nhs_number)
         if patient.restricted:
             log.info("PDS marks this patient restricted: nothing of theirs is cached")
             self.forget(key)
             return
-        self._write(key, SourceKind.PDS, retrieved_at, None, patient)
+        self._write(key, SourceKind.PDS, retrieved_at, etag, patient)
 
     def _write(self, key: str, source: SourceKind, retrieved_at: datetime, etag: str | None,
                value: SourceRecord | Patient) -> None:

@@ -64,7 +64,7 @@ class FakeCache:
     def save_source(self, nhs, record, *, etag=None):
         self._write("save_source", nhs, record.source)
 
-    def save_demographics(self, nhs, patient, retrieved_at):
+    def save_demographics(self, nhs, patient, retrieved_at, *, etag=None):
         self._write("save_demographics", nhs)
 
     def forget(self, nhs):

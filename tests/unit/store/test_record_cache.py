@@ -135,6 +135,13 @@ def test_a_new_save_replaces_only_its_own_source(cache: RecordCache) -> None:
     assert loaded.demographics is None
 
 
+def test_the_pds_version_is_kept_with_the_demographics(store: Store, cache: RecordCache) -> None:
+    cache.save_demographics(NHS, patient(), T0, etag="3")
+    with store.reading() as db:
+        rows = db.execute("SELECT source, etag FROM cached_source").fetchall()
+    assert rows == [("pds", "3")]
+
+
 def test_forget_source_drops_that_source_only(cache: RecordCache) -> None:
     cache.save_source(NHS, gp_record(1))
     cache.save_source(NHS, gp_record(1, SourceKind.HOSPITAL))
