@@ -123,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                     for kind in (SourceKind.GP, SourceKind.HOSPITAL)}
 
         def ready() -> object:
-            cached = encrypted_cache.load(nhs)
-            assert cached is not None
-            return combine(cached.demographics, statuses, cached.sources[SourceKind.GP].record,
-                           cached.sources[SourceKind.HOSPITAL].record)
+            # as OpenRecord does it: the collector waits while the copy is read and merged
+            with collector_paused():
+                cached = encrypted_cache.load(nhs)
+                assert cached is not None
+                return combine(cached.demographics, statuses, cached.sources[SourceKind.GP].record,
+                               cached.sources[SourceKind.HOSPITAL].record)
 
         def decode_only() -> object:
             decoder = msgspec.msgpack.Decoder(type(gp))
