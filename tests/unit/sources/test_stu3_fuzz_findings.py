@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import pytest
+
 from tests.support.accounting import account
 from tests.support.real_bundles import gp_bundle
 from viewer.sandbox.population import build_world, patient_for
@@ -125,4 +127,14 @@ def test_an_item_carried_inside_another_resource_and_sent_at_the_top_level_is_sh
     record = map_structured_record(bundle, retrieved_at=NOW)
     assert ("Condition", condition["id"]) not in _unreadable(record)
     assert [p.provenance.resource_id for p in record.problems].count(condition["id"]) == 1
+    assert account(bundle, record)[2] == []
+
+
+@pytest.mark.parametrize("odd_id", [" ", 7, 0])
+def test_a_blank_or_numeric_id_is_no_id(odd_id):
+    """Found by the long fuzz run: an item claimed id "7" for a resource whose id was the number 7."""
+    bundle = copy.deepcopy(_bundle())
+    _resources(bundle, "Condition")[0]["id"] = odd_id
+    record = map_structured_record(bundle, retrieved_at=NOW)
+    assert [p.provenance.resource_id for p in record.problems].count(None) == 1
     assert account(bundle, record)[2] == []
