@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.accounting import SECTIONS, account, key_of, logical_resources, r4_resources
+from tests.support.accounting import SECTIONS, account, logical_resources, r4_resources
 from tests.support.bundle_mutation import dump, has_raw_number, mutated
 from tests.support.real_bundles import gp_bundle, hospital_bundle
 from viewer.domain.provenance import SourceKind
@@ -118,28 +118,6 @@ def _entry_resources(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in resources if isinstance(r, dict)]
 
 
-def known_stu3_gaps(document: Any, record: SourceRecord) -> set[tuple[str, str]]:
-    """Known STU3 defects, reported and pinned by tests/unit/sources/test_stu3_fuzz_findings.py (xfail)
-    while that mapper is reworked elsewhere: the plans of an unreadable MedicationStatement, a plan whose
-    id another plan also has, and what a resource other than a List carries in `contained`."""
-    lost = {(u.resource_type, u.resource_id) for u in record.unreadable}
-    resources = _entry_resources(document)
-    gaps = set()
-    plan_ids = [r.get("id") for r in resources if r.get("resourceType") == "MedicationRequest"]
-    gaps |= {("MedicationRequest", rid) for rid in plan_ids
-             if isinstance(rid, str) and plan_ids.count(rid) > 1}
-    for resource in resources:
-        contained = resource.get("contained")
-        if resource.get("resourceType") != "List" and isinstance(contained, list):
-            gaps |= {key_of(c) for c in contained if isinstance(c, dict) and "resourceType" in c}
-        if resource.get("resourceType") != "MedicationStatement" or key_of(resource) not in lost:
-            continue
-        for ref in resource.get("basedOn") if isinstance(resource.get("basedOn"), list) else ():
-            if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-                gaps.add(("MedicationRequest", ref["reference"].rsplit("/", 1)[-1]))
-    return gaps
-
-
 def _copies_sent_twice(document: Any, keys: list, missing: list) -> set[tuple[str, str | None]]:
     """Keys whose entries are all the very same resource, of which one is accounted for: the same
     resource sent twice (a duplicated entry) is one fact, and showing it once is right."""
@@ -156,8 +134,6 @@ def check_record(record: SourceRecord, source: SourceKind, document: Any, keys: 
     """(c) and (d) for one source record."""
     _, _, missing = account(document, record, keys)
     excused = _copies_sent_twice(document, keys, missing)
-    if source is SourceKind.GP:
-        excused |= known_stu3_gaps(document, record)
     missing = [key for key in missing if key not in excused]
     assert missing == [], f"clinical resources neither shown nor counted unreadable: {missing}"
     for section in SECTIONS:

@@ -37,12 +37,12 @@ class Unmappable(Exception):
 
 
 def resource_id(resource: dict[str, Any]) -> str | None:
-    """The logical id as sent: ids that break the FHIR id pattern are kept, not rejected (vendor data)."""
+    """The logical id as sent: ids that break the FHIR id pattern are kept, not rejected (vendor data).
+    A blank string or a number is no id, as the hospital mapper reads it: a reference (always text)
+    could never name it, and an item must not claim an id its resource does not have."""
     value = resource.get("id")
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value.strip():
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
     return None
 
 

@@ -106,6 +106,12 @@ _LISTED_TYPES = {
     "referrals": {"ReferralRequest"},
 }
 _PARAMETER_NAME = re.compile(r"\binclude[A-Za-z]+\b")
+# The types shown as items: one carried inside a resource that is not a List has no place the mapper
+# knows, and is counted instead of dropped. (Supporting resources such as a contained Medication are not.)
+_ITEM_TYPES = frozenset({
+    "AllergyIntolerance", "MedicationStatement", "MedicationRequest", "Condition", "Immunization",
+    "Encounter", "Observation", "DiagnosticReport", "ReferralRequest",
+})
 
 T = TypeVar("T")
 
@@ -197,6 +203,9 @@ class _Mapper:
     def __init__(self, bundle: dict[str, Any], retrieved_at: datetime):
         self.retrieved_at = retrieved_at
         self.unreadable: list[Unreadable] = []
+        # Lists that lost their resourceType but still read as one by their code or title
+        self.untyped_lists: list[_ListInfo] = []
+        containers: list[dict[str, Any]] = []  # resources other than a List that carry others inside
         # one walk groups the resources by type and indexes them (hundreds per Bundle, so kept inline)
         self.by_type: dict[str, list[dict[str, Any]]] = {}
         self.index = index = ResourceIndex(())
@@ -212,10 +221,14 @@ class _Mapper:
                 rid = resource.get("id")
                 if isinstance(rid, str):
                     index.add(rtype, rid, resource)
+                if "contained" in resource and rtype != "List":
+                    containers.append(resource)
             else:
-                self._take_odd_entry(entry)
+                self._take_odd_entry(entry, containers)
+        for container in containers:
+            self._count_contained(container)
 
-    def _take_odd_entry(self, entry: Any) -> None:
+    def _take_odd_entry(self, entry: Any, containers: list[dict[str, Any]]) -> None:
         """An entry that is not an object holding a resource is still counted, never skipped."""
         if not isinstance(entry, dict):
             self._unreadable("Bundle.entry", None, "entry is not an object")
@@ -224,8 +237,30 @@ class _Mapper:
             kind = entry.get("resourceType")
             rid = resource_id(entry)
             self._unreadable(kind if isinstance(kind, str) else "Bundle.entry", rid, "entry has no resource")
+            if isinstance(kind, str):
+                containers.append(entry)
             return
+        resource = entry["resource"]
+        if isinstance(resource, dict):
+            info = _list_info(resource)
+            if info.area is not None:
+                # its code or title says which List it is, so what it lists and carries keeps its
+                # meaning (an allergy it holds is still an ended allergy): nothing of it is lost
+                log.warning("read a List that has no resourceType by its code")
+                self.untyped_lists.append(info)
+                return
+            containers.append(resource)
         self._unreadable("Bundle.entry", None, "entry resource is not a FHIR resource")
+
+    def _count_contained(self, container: dict[str, Any]) -> None:
+        """Only a List's contained resources have a meaning here (TPP's Ended allergies); an item carried
+        inside anything else cannot be placed in the record, so it is counted rather than dropped (unless
+        the Bundle holds it at the top level too, where it is shown)."""
+        for item in as_list(container.get("contained")):
+            kind = item.get("resourceType") if isinstance(item, dict) else None
+            rid = resource_id(item) if kind in _ITEM_TYPES else None
+            if kind in _ITEM_TYPES and (rid is None or self.index.get(kind, rid) is None):
+                self._unreadable(kind, rid, "carried inside another resource, not a List")
 
     def _unreadable(self, resource_type: str, rid: str | None, reason: str) -> None:
         self.unreadable.append(Unreadable(SOURCE, resource_type, rid, reason))
@@ -270,7 +305,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     m = _Mapper(_load(body), retrieved_at)
     by_type = m.by_type
 
-    lists = [_list_info(r) for r in by_type.get("List", [])]
+    lists = [_list_info(r) for r in by_type.get("List", [])] + m.untyped_lists
     _add_contained(by_type, lists)
     patient_resource = next(iter(by_type.get("Patient", [])), None)
     org_ods, org_name = _practice(patient_resource, m.index, by_type.get("Organization", []))
@@ -285,7 +320,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     allergies = _allergies(m, ctx, by_type, lists)
     medications = m.map_all("MedicationStatement", by_type.get("MedicationStatement", []),
                             lambda s: map_medication(s, ctx))
-    medications += _plans_without_statement(m, ctx, by_type)
+    medications += _plans_not_shown(m, ctx, by_type, medications)
     _missing_list_items(m, lists, "medications", {"MedicationStatement"})
     problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
@@ -383,20 +418,28 @@ def _inherit_warnings(ctx: Stu3Context, report_of: dict[str, str]) -> None:
             ctx.warnings_by_item[key] = tuple(dict.fromkeys(ctx.warnings_by_item.get(key, ()) + inherited))
 
 
-def _plans_without_statement(
-    m: _Mapper, ctx: Stu3Context, by_type: dict[str, list[dict[str, Any]]]
+def _plans_not_shown(
+    m: _Mapper, ctx: Stu3Context, by_type: dict[str, list[dict[str, Any]]], medications: list[Medication]
 ) -> list[Medication]:
-    """Authorisations no MedicationStatement is based on would otherwise vanish: map them from the plan.
-    A plan behind a statement is already shown (or counted unreadable) through that statement."""
-    behind_statements = set()
-    for statement in by_type.get("MedicationStatement", []):
-        for ref in as_list(statement.get("basedOn")):
-            behind_statements.add(reference_key(ref)[1])
+    """Authorisations that no shown MedicationStatement is built from would otherwise vanish: map them
+    from the plan (no statement is based on them, or the one that is could not be shown).
+
+    A plan behind a shown statement is shown through it, which reads the first plan of that id; a
+    second plan with the same id that says something else is counted unreadable, so neither version
+    is picked silently (the very same plan sent twice is one fact, shown once)."""
+    shown = {rid for med in medications for kind, rid in med.provenance.related
+             if kind == "MedicationRequest"}
     plans, orders = [], {}
     for request in by_type.get("MedicationRequest", []):
         if request.get("intent") == "plan":
-            if resource_id(request) not in behind_statements:
+            rid = resource_id(request)
+            if rid not in shown:
                 plans.append(request)
+                continue
+            first = m.index.get("MedicationRequest", rid)
+            if first is not request and first != request:
+                m._unreadable("MedicationRequest", rid, "a second plan with the same id says something "
+                              "else; the medicine shows the first")
         else:
             for ref in as_list(request.get("basedOn")):
                 orders.setdefault(reference_key(ref)[1], []).append(request)
