@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -149,27 +151,25 @@ class PatientView(QWidget):
         self.sections = QTabWidget(objectName="sections")
         self.sections.setAccessibleName("Record sections")
         self.models: dict[str, DomainTableModel] = {}
-        self.views: dict[str, QTableView] = {}
+        # The tables (and the chart and reconciliation under two of them) are built when their tab is first
+        # shown or asked for: building all nine took ~100 ms of the GUI thread at every open.
+        self.views: dict[str, QTableView] = _BuiltOnDemand(self._build_page)
+        self._pages: dict[str, QWidget] = {}
+        self._reconciliation: ReconciliationView | None = None
+        self._trend_panel: Any = None
         self.originals_dialog: OriginalsDialog | None = None
         self.summary = SummaryView()
         self.summary.line_activated.connect(self._show_summary_line)
         self.sections.addTab(self.summary, "&1 Summary")
         for number, (name, title, model_type) in enumerate(SECTION_TABS, start=2):
-            model = model_type(parent=self)
-            view = _table(model, title)
-            # double-click or Enter: the entries of each record behind the line
-            view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
-            self.models[name], self.views[name] = model, view
-            page: QWidget = view
-            if name == "observations":  # the trend chart of the selected result's test, under the table
-                page, self.trend_panel = results_with_trend(view, model)
-            elif name == "medications":  # where the GP and hospital lists differ, under the table
-                page = self._with_reconciliation(view)
+            self.models[name] = model_type(parent=self)
+            page = QWidget(objectName=f"{name}Page")
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 0, 0, 0)
+            self._pages[name] = page
             self.sections.addTab(page, f"&{number} {title}")
         self.allergies, self.medications, self.problems = (
             self.models["allergies"], self.models["medications"], self.models["problems"])
-        self.allergy_view, self.medication_view, self.problem_view = (
-            self.views["allergies"], self.views["medications"], self.views["problems"])
         self.warning_list = QListWidget(objectName="warningList")
         self.warning_list.setAccessibleName("Record warnings")
         self.warning_list.setWordWrap(True)
@@ -181,18 +181,66 @@ class PatientView(QWidget):
         layout.addWidget(self.sections, 1)
         self.record: CombinedRecord | None = None
 
+    # ----- section pages, built on first use ----------------------------------------------------------
+    def _build_page(self, name: str) -> QTableView:
+        title = next(t for n, t, _ in SECTION_TABS if n == name)
+        model = self.models[name]
+        view = _table(model, title)
+        # double-click or Enter: the entries of each record behind the line
+        view.activated.connect(lambda index, v=view: self.show_originals(v, index.row()))
+        content: QWidget = view
+        if name == "observations":  # the trend chart of the selected result's test, under the table
+            content, self._trend_panel = results_with_trend(view, model)
+        elif name == "medications":  # where the GP and hospital lists differ, under the table
+            content = self._with_reconciliation(view)
+        self._pages[name].layout().addWidget(content)
+        content.show()  # added to a page that may be on screen already: shown now, not at the next event
+        self._unfitted.add(view)
+        return view
+
+    def _section_of_page(self, page: QWidget | None) -> str | None:
+        return next((n for n, p in self._pages.items() if p is page), None)
+
+    @property
+    def allergy_view(self) -> QTableView:
+        return self.views["allergies"]
+
+    @property
+    def medication_view(self) -> QTableView:
+        return self.views["medications"]
+
+    @property
+    def problem_view(self) -> QTableView:
+        return self.views["problems"]
+
+    @property
+    def reconciliation(self) -> ReconciliationView:
+        _ = self.views["medications"]  # builds the page that holds it
+        assert self._reconciliation is not None
+        return self._reconciliation
+
+    @property
+    def trend_panel(self) -> Any:
+        _ = self.views["observations"]  # builds the page that holds it
+        return self._trend_panel
+
     def _with_reconciliation(self, table: QTableView) -> QSplitter:
         """The merged list on top, where the GP and hospital lists differ below it."""
-        self.reconciliation = ReconciliationView()
-        splitter = QSplitter(Qt.Orientation.Vertical, objectName="medicationsPage")
+        self._reconciliation = ReconciliationView()
+        if self.record is not None:
+            self._reconciliation.set_record(self.record)
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="medicationsSplitter")
         splitter.addWidget(table)
-        splitter.addWidget(self.reconciliation)
+        splitter.addWidget(self._reconciliation)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         return splitter
 
     def _fit_current(self) -> None:
         page = self.sections.currentWidget()
+        name = self._section_of_page(page)
+        if name is not None and name not in self.views:
+            _ = self.views[name]  # first shown: build it
         view = next((v for v in self._unfitted if v is page or page.isAncestorOf(v)), None)
         if view is not None:
             self._unfitted.discard(view)
@@ -221,10 +269,11 @@ class PatientView(QWidget):
         self.banner.set_record(record)
         self.strip.set_record(record)
         self.summary.set_record(record)
-        self.reconciliation.set_record(record)
+        if self._reconciliation is not None:
+            self._reconciliation.set_record(record)
         for name, model in self.models.items():
             model.set_items(record.sections.get(name, ()))
-        self._unfitted = set(self.views.values())
+        self._unfitted = set(self.views.values())  # the pages built so far
         self._fit_current()
         self._set_warnings(record)
 
@@ -254,3 +303,15 @@ class PatientView(QWidget):
         self.sections.tabBar().setTabTextColor(
             index, Qt.GlobalColor.darkRed if count else self.sections.tabBar().palette().windowText().color()
         )
+
+
+class _BuiltOnDemand(dict):  # type: ignore[type-arg]
+    """Section name -> its table, built by `build` the first time it is asked for."""
+
+    def __init__(self, build: Any):
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, name: str) -> QTableView:
+        view = self[name] = self._build(name)
+        return view
