@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 import sqlcipher3
 
@@ -24,17 +22,6 @@ PLAIN = (
     "The secure key store of this PC is not available, so Wardview cannot keep records or its "
     "audit log. Contact IT."
 )
-
-
-@pytest.fixture
-def fresh_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
