@@ -82,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.support.large_record import large_record
     from viewer.domain.provenance import SourceKind
+    from viewer.record.collector import collector_paused
     from viewer.record.combined import combine
     from viewer.record.status import SourceState, SourceStatus
-    from viewer.store.record_cache import RecordCache, collector_paused
+    from viewer.store.record_cache import RecordCache
 
     record = large_record()
     nhs, gp, hospital = record.nhs_number, record.gp, record.hospital

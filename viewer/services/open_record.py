@@ -21,6 +21,7 @@ from viewer.domain.nhs_number import format_nhs_number, is_valid, normalise
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
+from viewer.record.collector import collector_paused
 from viewer.record.combined import CombinedRecord, combine
 from viewer.record.status import SourceState, SourceStatus
 from viewer.services.record_cache_port import CachedRecordPort, RecordCachePort
@@ -31,7 +32,6 @@ from viewer.sources.errors import (
     ReauthenticationRequired,
     SourceError,
 )
-from viewer.store.record_cache import collector_paused
 
 log = logging.getLogger(__name__)
 

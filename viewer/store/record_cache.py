@@ -14,11 +14,10 @@ CLINICAL.md, never cache what PDS withheld.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import logging
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ import msgspec
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
+from viewer.record.collector import collector_paused
 from viewer.store.database import Store
 from viewer.store.keys import SERVICE, key_entry
 from viewer.store.row_values import from_stamp, nhs_key, stamp, utc_now
@@ -90,20 +90,6 @@ def shape_of(kind: type) -> str:
     """A short hash of the JSON schema msgspec derives from a domain type: it changes with any field."""
     schema = msgspec.json.encode(msgspec.json.schema(kind), order="deterministic")
     return hashlib.sha256(schema).hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Decoding a large record makes ~100,000 objects, and the cyclic collector's passes over them cost
-    twice the decode itself (43 ms against 130 ms for the large sandbox record). None of them form
-    cycles, so the collector waits for the decode; its previous state is restored either way."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class RecordCache:
