@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from viewer.domain.coding import Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance
+from viewer.domain.record_value import RecordValue
 
 
-@dataclass(frozen=True, slots=True)
-class Reaction:
+class Reaction(RecordValue):
     manifestations: tuple[Concept, ...] = ()
     severity: str | None = None
     description: str | None = None
     onset: PartialDate | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Allergy:
+class Allergy(RecordValue):
     """An allergy or adverse reaction. `no_known_allergies` marks a coded 'no known allergies' entry,
     which is different from an empty list (CLINICAL.md)."""
 
@@ -52,8 +49,7 @@ class Allergy:
         return self.clinical_status not in ("resolved", "inactive") and self.end_date is None
 
 
-@dataclass(frozen=True, slots=True)
-class Medication:
+class Medication(RecordValue):
     """A medicine from either record; `kind` is acute / repeat / repeat-dispensing as the source says."""
 
     name: Concept
@@ -76,8 +72,7 @@ class Medication:
         return self.status in (None, "active", "intended", "on-hold")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(RecordValue):
     condition: Concept
     provenance: Provenance
     clinical_status: str | None = None
@@ -87,8 +82,7 @@ class Problem:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RecordWarning:
+class RecordWarning(RecordValue):
     """A warning the source put on the record (List warning codes, areas not supplied, withheld items)."""
 
     code: str
@@ -97,8 +91,7 @@ class RecordWarning:
     area: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Unreadable:
+class Unreadable(RecordValue):
     """A resource that could not be mapped: counted and shown, never silently dropped; no patient data."""
 
     source: str

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from viewer.domain.record_value import RecordValue
 
 SNOMED = "http://snomed.info/sct"
 DMD = "https://dmd.nhs.uk"
 LOINC = "http://loinc.org"
 
 
-@dataclass(frozen=True, slots=True)
-class Coding:
+class Coding(RecordValue):
     system: str | None
     code: str | None
     display: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Concept:
+class Concept(RecordValue):
     """A CodeableConcept: free text plus codings. `label` is what a clinician reads."""
 
     text: str | None = None

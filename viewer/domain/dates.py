@@ -4,9 +4,10 @@ the missing part (CLINICAL.md: partial dates stay partial, missing dates stay em
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+from viewer.domain.record_value import RecordValue
 
 LONDON = ZoneInfo("Europe/London")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -15,8 +16,7 @@ _FHIR_DATE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class PartialDate:
+class PartialDate(RecordValue, order=True):
     """A FHIR date or dateTime with its precision kept. `instant` is set (UTC) only when a time was given."""
 
     year: int

@@ -5,15 +5,13 @@ Fields are kept as given; every item carries its Provenance. Free text is never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from viewer.domain.coding import Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance
+from viewer.domain.record_value import RecordValue
 
 
-@dataclass(frozen=True, slots=True)
-class Encounter:
+class Encounter(RecordValue):
     """A GP consultation or a hospital encounter (admission, outpatient, emergency attendance)."""
 
     provenance: Provenance
@@ -28,8 +26,7 @@ class Encounter:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(RecordValue):
     """A result or measurement. `value` is the value as a clinician reads it (number or text); `number`
     is set only when the source gave a quantity, so charts never parse display text."""
 
@@ -49,8 +46,7 @@ class Observation:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(RecordValue):
     """A DiagnosticReport (investigation) grouping results; `result_ids` are the Observations' logical ids."""
 
     name: Concept
@@ -62,8 +58,7 @@ class Report:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Immunisation:
+class Immunisation(RecordValue):
     vaccine: Concept
     provenance: Provenance
     given: PartialDate | None = None
@@ -76,8 +71,7 @@ class Immunisation:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Referral:
+class Referral(RecordValue):
     provenance: Provenance
     service: str | None = None  # the service or specialty referred to
     reasons: tuple[Concept, ...] = ()
@@ -89,8 +83,7 @@ class Referral:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(RecordValue):
     """Document metadata only; the content is fetched (and sanitised) only when a clinician opens it."""
 
     title: str
@@ -103,8 +96,7 @@ class Document:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(RecordValue):
     """An alert the source raised (e.g. anticoagulant, safeguarding)."""
 
     text: Concept

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance
+from viewer.domain.record_value import RecordValue
 
 
-@dataclass(frozen=True, slots=True)
-class HumanName:
+class HumanName(RecordValue):
     family: str | None
     given: tuple[str, ...] = ()
     prefix: tuple[str, ...] = ()
@@ -22,8 +20,7 @@ class HumanName:
         return f"{family}, {given}{title}"
 
 
-@dataclass(frozen=True, slots=True)
-class Patient:
+class Patient(RecordValue):
     nhs_number: str
     name: HumanName
     gender: str | None

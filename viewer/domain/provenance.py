@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from viewer.domain.record_value import RecordValue
 
 
 class SourceKind(StrEnum):
@@ -17,8 +18,7 @@ class SourceKind(StrEnum):
         return {"gp": "GP", "hospital": "Hospital", "pds": "PDS"}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(RecordValue):
     """Source system, organisation, FHIR resource and retrieval time of an item (GP Connect STR02/03/05)."""
 
     source: SourceKind

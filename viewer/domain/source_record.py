@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from viewer.domain.clinical import Allergy, Medication, Problem, RecordWarning, Unreadable
 from viewer.domain.events import Document, Encounter, Flag, Immunisation, Observation, Referral, Report
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
+from viewer.domain.record_value import RecordValue
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
+class SourceRecord(RecordValue):
     """`allergies_supplied` is False when the source did not supply the allergy area at all (then the
     banner must say 'Allergies unavailable', never 'not recorded')."""
 

@@ -22,6 +22,7 @@ from viewer.domain.dates import PartialDate
 from viewer.domain.nhs_number import format_nhs_number
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import Provenance, SourceKind
+from viewer.domain.record_value import RecordValue
 from viewer.record.combined import CombinedRecord, Mismatch
 from viewer.record.merge import SECTIONS, MergedItem
 from viewer.record.status import SourceState, SourceStatus
@@ -115,6 +116,8 @@ def to_plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Provenance):
         return provenance_dict(value)
+    if isinstance(value, RecordValue):
+        return {name: to_plain(getattr(value, name)) for name in value.__struct_fields__}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -143,10 +146,9 @@ def merged_item_dict(merged: MergedItem) -> dict[str, Any]:
     """The item shown, its fields, every original's provenance, and any conflict the merge found."""
     item = merged.item
     out: dict[str, Any] = {"label": item_label(item)}
-    if dataclasses.is_dataclass(item):
-        for f in dataclasses.fields(item):
-            if f.name != "provenance":
-                out[f.name] = to_plain(getattr(item, f.name))
+    for name in item.__struct_fields__:
+        if name != "provenance":
+            out[name] = to_plain(getattr(item, name))
     out["provenance"] = [entry for p in merged.provenances for entry in provenance_entries(p)]
     out["conflicts"] = list(merged.conflicts)
     return out

@@ -10,8 +10,9 @@ referrals, documents, flags) are never merged across sources.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+import msgspec
 
 from viewer.domain.clinical import Allergy, Medication, Problem
 from viewer.domain.coding import DMD, LOINC, SNOMED, Concept
@@ -27,9 +28,11 @@ SECTIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class MergedItem(Generic[T]):
-    """One line of a section: the item shown, every source item behind it, and any disagreement."""
+class MergedItem(msgspec.Struct, Generic[T], frozen=True, gc=False):
+    """One line of a section: the item shown, every source item behind it, and any disagreement.
+
+    A Struct the collector does not track, like the domain values it holds (viewer.domain.record_value):
+    a large record merges into ten thousand of these at every update, and none can be part of a cycle."""
 
     item: T
     originals: tuple[T, ...]

@@ -11,12 +11,13 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
+from msgspec.structs import replace
 
 from viewer.domain.nhs_number import is_valid, normalise
 from viewer.domain.patient import Patient

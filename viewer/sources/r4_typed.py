@@ -20,7 +20,6 @@ import msgspec
 
 from viewer.domain.events import Observation, Report
 from viewer.domain.provenance import Provenance
-from viewer.sources.fast_build import builder
 from viewer.sources.fhir_common import as_list, as_text, concept, notes, split_reference
 from viewer.sources.fhir_decode import NotPlain, Period, load
 from viewer.sources.r4_context import ENTERED_IN_ERROR, SOURCE, MappingContext, Skip
@@ -31,14 +30,10 @@ from viewer.sources.r4_values import Value, quantity
 
 _NO_RANGE = (None, None, None)
 _NO_VALUE = (None, None, None, None)
-# ten thousand of each in a large record: built without a call per field (fast_build)
-_observation = builder(Observation)
-_report = builder(Report)
-_provenance = builder(Provenance)
 
 
 def _provenance_of(ctx: MappingContext, resource_type: str, rid: str | None) -> Provenance:
-    return _provenance(source=SOURCE, resource_type=resource_type, resource_id=rid,
+    return Provenance(source=SOURCE, resource_type=resource_type, resource_id=rid,
                        retrieved_at=ctx.retrieved_at, org_ods=ctx.org_ods, org_name=ctx.org_name)
 
 
@@ -105,7 +100,7 @@ def typed_observation_mapper(
         effective = ctx.date(res.effectiveDateTime) or _first_date(
             ctx, res.effectivePeriod, res.effectiveInstant, res.issued
         )
-        return _observation(
+        return Observation(
             test=test, provenance=_provenance_of(ctx, "Observation", rid), effective=effective, value=text,
             number=number, unit=unit, comparator=comparator, range_low=low, range_high=high,
             range_text=range_text, interpretation=interpretation, status=status,
@@ -130,7 +125,7 @@ def map_typed_report(res: R4DiagnosticReport, ctx: MappingContext) -> Report:
     if conclusion is None and res.conclusionCode:
         codes = [c.label for c in (concept(x) for x in as_list(load(res.conclusionCode))) if c.label]
         conclusion = "; ".join(codes) or None
-    return _report(
+    return Report(
         name=name,
         provenance=_provenance_of(ctx, "DiagnosticReport", as_text(res.id)),
         issued=_first_date(ctx, res.issued, res.effectiveDateTime, res.effectivePeriod),

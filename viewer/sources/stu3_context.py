@@ -12,7 +12,6 @@ from typing import Any
 from viewer.domain.coding import Concept
 from viewer.domain.dates import PartialDate
 from viewer.domain.provenance import Provenance, SourceKind
-from viewer.sources.fast_build import builder
 from viewer.sources.fhir_common import (
     ResourceIndex,
     as_dict,
@@ -23,9 +22,6 @@ from viewer.sources.fhir_common import (
     reference_key,
 )
 from viewer.sources.stu3_values import Value, components_text, value_of
-
-# every item has one, a few hundred per record: built without a call per field (fast_build)
-_provenance = builder(Provenance)
 
 
 class Unmappable(Exception):
@@ -120,7 +116,7 @@ class Stu3Context:
         self, resource_type: str, rid: str | None, related: tuple[tuple[str, str], ...] = ()
     ) -> Provenance:
         warnings = self.warnings_by_item.get((resource_type, rid), ()) if rid is not None else ()
-        return _provenance(
+        return Provenance(
             source=SourceKind.GP,
             resource_type=resource_type,
             resource_id=rid,

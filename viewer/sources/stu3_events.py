@@ -12,7 +12,6 @@ from typing import Any
 
 from viewer.domain.coding import SNOMED, Concept
 from viewer.domain.events import Encounter, Immunisation, Observation, Referral, Report
-from viewer.sources.fast_build import builder
 from viewer.sources.fhir_common import (
     as_dict,
     as_list,
@@ -36,9 +35,6 @@ EXT_VACCINATION_PROCEDURE = "VaccinationProcedure-1"
 GENERIC_REPORT = "721981007"  # Diagnostic studies report
 COMMENT_NOTE = "37331000000100"
 _EFFECTIVE = ("effectiveDateTime", "effectivePeriod")
-# the bulk of a GP record: built without a call per field (fast_build)
-_observation = builder(Observation)
-_encounter = builder(Encounter)
 
 
 def _first_concept(values: Any, ctx: Stu3Context) -> Concept | None:
@@ -90,7 +86,7 @@ def map_encounter(resource: dict[str, Any], ctx: Stu3Context, content: tuple[str
         location = ctx.person_name(as_dict(place).get("location"))
         if location:
             break
-    return _encounter(
+    return Encounter(
         provenance=ctx.provenance("Encounter", resource_id(resource)),
         kind=CONSULTATION,
         type=kind,
@@ -127,7 +123,7 @@ def map_observation(
         absent = ctx.concept(resource["dataAbsentReason"]).label
         if absent:
             extra.append(f"No value: {absent}")
-    return _observation(
+    return Observation(
         test=test,
         provenance=ctx.provenance("Observation", resource_id(resource)),
         effective=ctx.first_date(resource, *_EFFECTIVE) or ctx.date(resource.get("issued")),

@@ -15,7 +15,6 @@ from viewer.domain.allergy_negation import negation_scope
 from viewer.domain.clinical import Allergy, Medication, Problem, Reaction
 from viewer.domain.coding import SNOMED, Concept
 from viewer.domain.dates import PartialDate
-from viewer.sources.fast_build import builder
 from viewer.sources.fhir_common import (
     as_dict,
     as_list,
@@ -36,7 +35,6 @@ EXT_PRESCRIBING_AGENCY = "PrescribingAgency-1"
 EXT_PRESCRIPTION_TYPE = "PrescriptionType-1"
 EXT_QUANTITY_TEXT = "MedicationQuantityText-1"
 EXT_SIGNIFICANCE = "ProblemSignificance-1"
-_medication = builder(Medication)  # built without a call per field (fast_build)
 
 
 def status_code(value: Any) -> str | None:
@@ -202,7 +200,7 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     prescriber = ctx.person_name(plan.get("recorder")) or ctx.person_name(
         as_dict(plan.get("requester")).get("agent")
     )
-    return _medication(
+    return Medication(
         name=name,
         provenance=ctx.provenance("MedicationStatement", resource_id(statement), tuple(related)),
         status=status_code(statement.get("status")),

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
+from msgspec.structs import replace
 
 from viewer.domain.clinical import Allergy, Medication, RecordWarning, Unreadable
 from viewer.domain.patient import Patient

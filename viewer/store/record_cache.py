@@ -36,11 +36,12 @@ from viewer.store.row_values import from_stamp, nhs_key, stamp, utc_now
 log = logging.getLogger(__name__)
 
 # Bump when the meaning of a stored field changes without its type changing (the shape hash sees the rest),
-# or the encoding does. Format 1: msgpack (msgspec) of the domain value, then zlib.
-PAYLOAD_FORMAT = 1
-# The fastest zlib level. msgpack of a record repeats every field name in every item, so even level 1 makes
-# the large sandbox record 9x smaller (8.0 MB -> 0.9 MB, ~55 ms); SQLCipher then encrypts, authenticates
-# and writes 9x fewer pages, which costs more than the compression saves (tests/bench/bench_store.py).
+# or the encoding does. Format 2: msgpack (msgspec) of the domain value, its Structs as arrays
+# (viewer.domain.record_value), then zlib. Format 1 wrote them as maps.
+PAYLOAD_FORMAT = 2
+# The fastest zlib level: the large sandbox record's 5.5 MB of msgpack become 0.9 MB, so SQLCipher
+# encrypts, authenticates and writes six times fewer pages; reading back, inflating (~10 ms) costs about
+# what decrypting the extra pages would, and the file stays small (tests/bench/bench_store.py).
 ZLIB_LEVEL = 1
 RECORD_SOURCES = (SourceKind.GP, SourceKind.HOSPITAL)
 

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+from msgspec.structs import replace as replace_value
+
 from tests.support.sample_record import IMG_ALLERGY, SCRIPT_DRUG, hostile_record
 from viewer.domain.provenance import SourceKind
 from viewer.record.print_html import PrintedBy, page_header, record_html, source_of
@@ -72,5 +74,5 @@ def test_empty_sections_say_so_rather_than_vanish():
 
 def test_source_without_organisation():
     prov = hostile_record().sections["medications"][0].provenances[0]
-    assert source_of(replace(prov, org_name=None)) == "GP - Y90001"
-    assert source_of(replace(prov, org_name=None, org_ods=None)) == "GP"
+    assert source_of(replace_value(prov, org_name=None)) == "GP - Y90001"
+    assert source_of(replace_value(prov, org_name=None, org_ods=None)) == "GP"

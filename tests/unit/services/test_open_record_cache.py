@@ -4,6 +4,8 @@ show a copy of what a source no longer shares."""
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from msgspec.structs import replace as replace_value
+
 from tests.support.record_fakes import (
     NHS,
     NOW,
@@ -169,7 +171,7 @@ def test_hospital_without_the_patient_takes_the_hospital_copy_away():
 
 def test_restricted_patient_nothing_kept_and_no_copy_shown():
     cache = cache_with()
-    pds = FakePds(result=Trace(replace(make_patient(), restricted=True), restricted=True))
+    pds = FakePds(result=Trace(replace_value(make_patient(), restricted=True), restricted=True))
     record, _ = run(service(cache=cache, pds=pds))
     assert record.gp is None
     assert record.hospital is not None and record.hospital.retrieved_at == NOW  # live, shown, not kept

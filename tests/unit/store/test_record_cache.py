@@ -3,7 +3,6 @@ removes what was not opened, and a full disk is a typed error that changes nothi
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets
 import zlib
@@ -51,7 +50,7 @@ def patient(source: SourceKind = SourceKind.PDS, **changes: object) -> Patient:
     made = Patient(NHS, HumanName("QUILLFEATHER", ("Zebedee", "Ann"), ("Mrs",)), "female",
                    PartialDate(1945, 7, 14), provenance(source, "p1"), address=("1 Lane", "Leeds"),
                    postcode="LS1 1AA", gp_practice_ods="A12345")
-    return dataclasses.replace(made, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(made, **changes)  # type: ignore[arg-type]
 
 
 def gp_record(version: int = 1, source: SourceKind = SourceKind.GP) -> SourceRecord:
@@ -304,7 +303,7 @@ def test_info_counts_and_names_the_keyring_entry_not_the_key(
 
 def test_a_full_disk_is_store_full_and_keeps_the_old_copy(store: Store, cache: RecordCache) -> None:
     cache.save_source(NHS, gp_record(1))
-    big = dataclasses.replace(gp_record(2), unreadable=tuple(
+    big = msgspec.structs.replace(gp_record(2), unreadable=tuple(
         Unreadable("gp", "Observation", f"o{i}", secrets.token_hex(100)) for i in range(2000)))
     with store.reading() as db:
         pages = db.execute("PRAGMA page_count").fetchone()[0]
