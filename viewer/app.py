@@ -153,6 +153,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from viewer.auth.session_policy import SessionPolicy
+    from viewer.record.collector import keep_start_up_objects_out_of_collections
     from viewer.services.compose import build_workspace, http_client_for, open_local_store
     from viewer.store.paths import store_path_for
     from viewer.ui.main_window import MainWindow
@@ -242,6 +243,7 @@ def run(settings: Settings, options: LaunchOptions) -> int:
             app.quit()
 
         QTimer.singleShot(0, shown)
+    QTimer.singleShot(0, keep_start_up_objects_out_of_collections)
     try:
         return app.exec()
     finally:

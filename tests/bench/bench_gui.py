@@ -132,6 +132,7 @@ def max_stall_ms(sandbox: Any) -> float:
 
     from tests.support.sandbox_wiring import make_workspace, patient_number
     from viewer.config import Settings
+    from viewer.record.collector import keep_start_up_objects_out_of_collections
     from viewer.ui.main_window import MainWindow
     from viewer.ui.runner import AsyncRunner
     from viewer.ui.theme import apply_theme
@@ -147,6 +148,7 @@ def max_stall_ms(sandbox: Any) -> float:
     window = MainWindow(workspace, runner)
     window.resize(1366, 768)
     window.show()
+    keep_start_up_objects_out_of_collections()  # as viewer.app does once the window is up
     window.sign_in_as("dr.morgan")
     deadline = time.monotonic() + 60
     while window.session is None and time.monotonic() < deadline:

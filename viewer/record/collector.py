@@ -1,26 +1,65 @@
 """Pausing the cyclic garbage collector around work that makes many objects and no cycles.
 
-Reading a kept record and merging a large one make ~100,000 frozen dataclasses that never refer back to
-each other; the collector's passes over them cost more than the work itself. Shared by the record cache
-(decoding) and OpenRecord (painting the kept copy, each merge).
+Parsing a source's response, mapping it, reading a kept record and merging a large one make hundreds of
+thousands of short-lived or acyclic objects (orjson's dicts and lists; the domain values themselves are
+not tracked at all, see viewer.domain.record_value). Left running, the collector starts full passes in the
+middle of that work, and a full pass holds the GIL for 40-70 ms: the ward UI freezes for that long even
+though the work runs on a worker thread. Nothing of this work forms cycles (reference counting frees it),
+so the collector waits until it is done.
+
+The collector is one per process and the work runs on several threads at once (the GP and the hospital
+record are mapped concurrently), so pauses are counted: the collector is enabled again only when the last
+pause ends, and only if it was enabled when the first began. That count is the one piece of module state
+here, and it mirrors state that is process-wide by nature.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
+
+
+class _Pauses:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def begin(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
+_PAUSES = _Pauses()
 
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Decoding a large record makes ~100,000 objects, and the cyclic collector's passes over them cost
-    twice the decode itself (43 ms against 130 ms for the large sandbox record). None of them form
-    cycles, so the collector waits for the decode; its previous state is restored either way."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """No automatic collection until the block ends (and every other pause with it); the collector's
+    previous state is restored either way."""
+    _PAUSES.begin()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _PAUSES.end()
+
+
+
+def keep_start_up_objects_out_of_collections() -> None:
+    """Called once the window is up: every object alive then (modules, classes, Qt's Python wrappers,
+    the settings; hundreds of thousands) lives as long as the process, yet each full pass of the
+    collector walked all of them again (~20 ms a pass, measured at start-up). Collect once, then freeze
+    them out of later passes (gc.freeze), so a pass costs what the newer objects cost."""
+    gc.collect()
+    gc.freeze()

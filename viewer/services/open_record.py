@@ -109,20 +109,23 @@ class OpenRecord:
         number = normalise(nhs_number)
         if not is_valid(number):
             raise InvalidNhsNumber("This is not a valid NHS number (the check digit does not match).")
-        state = _Progress(on_update, self.cache, self._clock)
-        # The kept copy of a large record is ~100,000 new objects (decode, then merge) that form no cycles:
-        # the cyclic collector's passes over them cost more than the work itself (~150 of ~250 ms), so it
-        # waits until the copy is on screen.
+        # Reading the kept copy, parsing and mapping each source's answer and merging make hundreds of
+        # thousands of objects that form no cycles; a full pass of the collector in the middle of that
+        # holds the GIL for 40-70 ms and freezes the ward UI. It waits until the record is complete
+        # (each source's wait is bounded by its timeout).
         with collector_paused():
-            cached = await state.load_cached(number)
-            state.statuses = {
-                SourceKind.PDS: SourceStatus(SourceKind.PDS, SourceState.LOADING),
-                SourceKind.GP: self._initial(SourceKind.GP, self._s.gpconnect is not None),
-                SourceKind.HOSPITAL: self._initial(SourceKind.HOSPITAL, self._s.hospital is not None),
-            }
-            if cached is not None:
-                state.show_cached(cached)
-            state.emit()
+            return await self._open(number, ctx, _Progress(on_update, self.cache, self._clock))
+
+    async def _open(self, number: str, ctx: RequestContext, state: _Progress) -> CombinedRecord:
+        cached = await state.load_cached(number)
+        state.statuses = {
+            SourceKind.PDS: SourceStatus(SourceKind.PDS, SourceState.LOADING),
+            SourceKind.GP: self._initial(SourceKind.GP, self._s.gpconnect is not None),
+            SourceKind.HOSPITAL: self._initial(SourceKind.HOSPITAL, self._s.hospital is not None),
+        }
+        if cached is not None:
+            state.show_cached(cached)
+        state.emit()
 
         trace = await self._trace(number, ctx, state)
         if trace is not None and trace.superseded_from:
@@ -347,9 +350,8 @@ class _Progress:
                 self.emit()
 
     def emit(self) -> CombinedRecord:
-        with collector_paused():  # a merge of a large record: many new objects, no cycles
-            record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices),
-                             previous=self._last)
+        record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices),
+                         previous=self._last)
         self._last = record
         if self._on_update is not None:
             self._on_update(record)

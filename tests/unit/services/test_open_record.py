@@ -1,3 +1,4 @@
+import gc
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from tests.support.record_fakes import (
     FakeSds,
     Trace,
     make_patient,
+    map_gp,
     map_hosp,
     run,
     service,
@@ -126,3 +128,26 @@ def test_sources_run_concurrently():
     assert any(u.statuses[SourceKind.HOSPITAL].state is SourceState.LOADED
                and u.statuses[SourceKind.GP].state is SourceState.LOADING for u in updates)
     assert record.statuses[SourceKind.GP].at - NOW < timedelta(seconds=1)
+
+
+def test_the_collector_waits_while_a_record_is_parsed_mapped_and_merged():
+    """A full pass of the collector holds the GIL for 40-70 ms with a large record in memory: it must not
+    start while the sources' answers are mapped (on worker threads) and merged; it runs again after."""
+    seen = []
+
+    def mapping_gp(body, *, retrieved_at):
+        seen.append(("gp", gc.isenabled()))
+        return map_gp(body, retrieved_at=retrieved_at)
+
+    def mapping_hospital(patient, resources, **kwargs):
+        seen.append(("hospital", gc.isenabled()))
+        return map_hosp(patient, resources, **kwargs)
+
+    svc = service()
+    svc._s = RecordSources(FakePds(), FakeSds(), FakeGp(), FakeHospital(), mapping_gp, mapping_hospital,
+                           lambda t, n: True)
+    assert gc.isenabled()
+    record, _ = run(svc)
+    assert sorted(seen) == [("gp", False), ("hospital", False)]
+    assert gc.isenabled()
+    assert record.gp is not None and record.hospital is not None
