@@ -65,3 +65,15 @@ def test_overlapping_pauses_on_two_threads_end_with_the_last() -> None:
         t.join(10)
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_start_up_objects_are_frozen_out_of_later_passes() -> None:
+    from viewer.record.collector import keep_start_up_objects_out_of_collections
+
+    kept = [object() for _ in range(3)] + [[]]  # a tracked container alive at "start-up"
+    try:
+        keep_start_up_objects_out_of_collections()
+        assert gc.get_freeze_count() > 0
+        assert not any(kept[-1] is o for gen in range(3) for o in gc.get_objects(gen))  # not walked again
+    finally:
+        gc.unfreeze()
