@@ -10,8 +10,12 @@ Run it as a script (never collected by pytest, nothing here passes or fails):
 - **paint_ms**: the large sandbox patient's combined record in memory (as it is once read from the
   cache) to banner and Summary painted: `PatientView.set_record` + a forced repaint. Aim <= 150 ms.
 - **gui_max_stall_ms**: the real window opens the large patient against the sandbox while a 5 ms
-  QTimer measures the gaps of the GUI event loop; the longest gap beyond the timer's own 5 ms. Aim <= 50.
-- **peak_rss_mb**: the benchmark process's peak resident memory with the large patient open. Aim <= 350.
+  QTimer measures the gaps of the GUI event loop; the longest gap beyond the timer's own 5 ms, from the
+  tab's creation to the last source loaded and painted. Each run is a fresh process (the day's first
+  open: nothing imported or built yet); the median of the runs is the figure, `gui_max_stall_worst_ms`
+  the worst run. Aim <= 50.
+- **peak_rss_mb**: peak resident memory with the large patient open (the larger of the window processes
+  and the process that builds and paints the record). Aim <= 350.
 
 The sandbox runs in its own process (`wardview sandbox serve`), as real servers would.
 
@@ -183,20 +187,48 @@ def max_stall_ms(sandbox: Any) -> float:
     return max(0.0, max(gaps) - 5.0) if gaps else float("nan")
 
 
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def stall_runs(runs: int) -> list[dict[str, float]]:
+    """`max_stall_ms` once in each of `runs` fresh processes: each open is a ward PC's first of the day
+    (nothing imported, built or cached yet), and one slow moment of this shared machine moves one run,
+    not the median."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    stalls = []
+    for _ in range(runs):
+        child = subprocess.run([sys.executable, __file__, "--stall-once"], env=env, cwd=REPO, text=True,
+                               capture_output=True, timeout=300, check=True)
+        stalls.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    return stalls
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stall-once", action="store_true", help=argparse.SUPPRESS)  # one run, in a child
     args = parser.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 
+    if args.stall_once:
+        app = QApplication.instance() or QApplication([])
+        with ServedSandbox() as sandbox:
+            stall = max_stall_ms(sandbox)
+        print(json.dumps({"gui_max_stall_ms": round(stall, 1), "peak_rss_mb": peak_rss_mb()}))
+        return 0
     figures: dict[str, float] = {"startup_ms": round(startup_ms(args.runs), 1)}
+    runs = stall_runs(args.runs)
+    stalls = [r["gui_max_stall_ms"] for r in runs]
+    figures["gui_max_stall_ms"] = round(statistics.median(stalls), 1)
+    figures["gui_max_stall_worst_ms"] = max(stalls)
     app = QApplication.instance() or QApplication([])
     with ServedSandbox() as sandbox:
-        figures["gui_max_stall_ms"] = round(max_stall_ms(sandbox), 1)
         record = large_record(sandbox)
         figures["paint_ms"] = round(paint_ms(record, args.runs), 1)
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # the larger of this process (the record built and painted) and the windows that opened it
+    figures["peak_rss_mb"] = max([peak_rss_mb()] + [r["peak_rss_mb"] for r in runs])
     del app
     if args.json:
         print(json.dumps({"runs": args.runs, "figures": figures, "aims": AIMS}, indent=2))
@@ -204,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"median of {args.runs} runs, Python {sys.version.split()[0]}")
         print("| figure | value | aim |\n|---|---|---|")
         for name, value in figures.items():
-            print(f"| {name} | {value} | <= {AIMS[name]} |")
+            print(f"| {name} | {value} | {'<= ' + str(AIMS[name]) if name in AIMS else ''} |")
     return 0
 
 
