@@ -12,7 +12,12 @@ one after the other, each once the previous one has loaded. Per open:
 - **turn_ms**: the longest single turn of the GUI loop from that call until the tab is painted and the
   loop is idle (the sources are held back until then, so this is the tab appearing, not the record);
 - **stall_ms**: the longest gap of a 5 ms timer from the call until every source has finished (as
-  bench_gui.py's gui_max_stall_ms, but per open; record arrival, GC and worker threads count here).
+  bench_gui.py's gui_max_stall_ms, but per open; record arrival, GC and worker threads count here);
+- **classes_left**: PySide6 classes the window had not made yet when the open began (viewer/ui/
+  lazy_classes.py; nan for code without it): above 0, the open may still pay for them in one go.
+
+The first open comes at once after sign-in, as with `--patient`, a demo or bench_gui.py; `--settle` lets
+the workspace page paint first, as when a clinician types a number.
 
 The table gives the median of the runs for each figure. Then one more fresh process opens the first
 patient under cProfile and the top entries of that call (and of the turns after it) are printed.
@@ -153,6 +158,8 @@ def child(info_path: Path, profile: bool, top: int, settle: bool) -> dict[str, A
         number = patient_number(sandbox, scenario)
         call = cProfile.Profile() if profile else None
         after = cProfile.Profile() if profile else None
+        warmup = getattr(window, "lazy_classes", None)  # viewer/ui/lazy_classes.py, where the code has it
+        classes_left = float(warmup.pending) if warmup is not None else float("nan")
         watch.start()
         start = time.perf_counter()
         if call is not None:
@@ -173,7 +180,8 @@ def child(info_path: Path, profile: bool, top: int, settle: bool) -> dict[str, A
             time.sleep(0.001)
         stall = watch.stop()
         _turns_until_idle(app, [])
-        opens.append({"open_ms": open_ms, "turn_ms": max(turns), "stall_ms": stall})
+        opens.append({"open_ms": open_ms, "turn_ms": max(turns), "stall_ms": stall,
+                      "classes_left": classes_left})
         for title, profiler in (("the open_patient call", call), ("the GUI turns after it", after)):
             if profiler is not None:
                 text = io.StringIO()
@@ -218,19 +226,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for position, scenario in enumerate(PATIENTS):
         row: dict[str, Any] = {"open": position + 1, "patient": scenario}
-        for figure in ("open_ms", "turn_ms", "stall_ms"):
+        for figure in ("open_ms", "turn_ms", "stall_ms", "classes_left"):
             values = [run[position][figure] for run in runs]
             row[figure] = round(statistics.median(values), 1)
-            row[figure.replace("_ms", "_all")] = [round(v, 1) for v in values]
+            row[figure.removesuffix("_ms") + "_all"] = [round(v, 1) for v in values]
         rows.append(row)
     if args.json:
         print(json.dumps({"runs": args.runs, "rows": rows}, indent=2))
         return 0
     print(f"median of {args.runs} fresh processes, Python {sys.version.split()[0]}")
-    print("| open | patient | open_ms | turn_ms | stall_ms | open_ms of each run |")
-    print("|---|---|---|---|---|---|")
+    print("| open | patient | open_ms | turn_ms | stall_ms | classes_left | open_ms of each run |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['open']} | {row['patient']} | {row['open_ms']} | {row['turn_ms']} | {row['stall_ms']} "
+              f"| {row['classes_left']} "
               f"| {', '.join(map(str, row['open_all']))} |")
     for text in profile:
         print("\nfirst open of a process under cProfile,", text.strip())
