@@ -80,6 +80,21 @@ def assert_nothing_of(patient_name: str, win) -> None:
     assert patient_name.lower() not in shown
 
 
+def test_input_still_counts_after_a_tab_was_built_and_its_record_shown(qtbot, window, sandbox, clock, events):
+    """Building the tab and showing the record pause the watcher's filter: it must be back afterwards."""
+    sign_in(qtbot, window)
+    _nhs, view = open_inpatient(qtbot, window, sandbox)
+    clock.advance(minutes=14, seconds=30)
+    window.idle.evaluate()
+    assert window.lock_warning.isVisible()
+    qtbot.keyClick(view.sections, Qt.Key.Key_Control)
+    assert not window.lock_warning.isVisible()
+    clock.advance(seconds=45)
+    window.idle.evaluate()
+    assert not window.locked
+    assert events == []
+
+
 def test_idle_warns_then_locks_and_hides_every_trace_of_the_patient(qtbot, window, sandbox, clock, events,
                                                                     shots):
     sign_in(qtbot, window)

@@ -158,3 +158,47 @@ def test_its_own_timer_drives_the_evaluation(qtbot, clock):
             pass
     finally:
         w.stop()
+
+
+def test_input_counts_again_once_a_pause_ends_even_after_nested_pauses(qtbot, watcher, clock, field):
+    with watcher.paused():
+        with watcher.paused():
+            field.setText("a tab being built")
+        field.setText("still building")
+    clock.advance(minutes=14, seconds=30)
+    watcher.evaluate()
+    assert watcher.warning_shown
+    with qtbot.waitSignal(watcher.warning_cancelled, timeout=1000):
+        qtbot.keyClick(field, Qt.Key.Key_A)
+
+
+def test_a_pause_neither_counts_input_nor_outlives_a_watcher_stopped_meanwhile(qtbot, clock, field):
+    watcher = IdleWatcher(SessionPolicy(), clock, interval_ms=60_000)
+    watcher.start()
+    clock.advance(minutes=14, seconds=30)
+    watcher.evaluate()
+    with watcher.paused():
+        qtbot.keyClick(field, Qt.Key.Key_A)  # delivered at once by QTest, unlike a person's key press
+        assert watcher.warning_shown
+        watcher.stop()
+    assert not watcher.running
+    qtbot.keyClick(field, Qt.Key.Key_A)
+    watcher.start()  # a new session after the pause: the filter is back
+    clock.advance(minutes=14, seconds=30)
+    watcher.evaluate()
+    with qtbot.waitSignal(watcher.warning_cancelled, timeout=1000):
+        qtbot.keyClick(field, Qt.Key.Key_A)
+    watcher.stop()
+
+
+def test_a_watcher_started_during_a_pause_watches_from_its_end(qtbot, clock, field):
+    watcher = IdleWatcher(SessionPolicy(), clock, interval_ms=60_000)
+    with watcher.paused():
+        watcher.start()
+        clock.advance(minutes=14, seconds=30)
+        watcher.evaluate()
+        qtbot.keyClick(field, Qt.Key.Key_A)
+        assert watcher.warning_shown
+    with qtbot.waitSignal(watcher.warning_cancelled, timeout=1000):
+        qtbot.keyClick(field, Qt.Key.Key_A)
+    watcher.stop()

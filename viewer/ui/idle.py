@@ -15,6 +15,8 @@ Signals:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal, Slot
@@ -57,6 +59,7 @@ class IdleWatcher(QObject):
         self._warning = False
         self._signed_in_at: datetime | None = None
         self._last_input: datetime | None = None
+        self._pauses = 0
 
     @property
     def running(self) -> bool:
@@ -78,7 +81,7 @@ class IdleWatcher(QObject):
         self._locked = self._warning = False
         if not self._running:
             app = QCoreApplication.instance()
-            if app is not None:
+            if app is not None and not self._pauses:
                 app.installEventFilter(self)
             self._running = True
         self._timer.start()
@@ -92,6 +95,22 @@ class IdleWatcher(QObject):
                 app.removeEventFilter(self)
         self._running = False
         self._locked = self._warning = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Around GUI-thread work that runs no event loop (building a patient tab, showing a record): no
+        input can be delivered then, yet every event that work sends itself (a few thousand for a tab)
+        would pass through the filter's Python call; the filter is off for its length instead."""
+        app = QCoreApplication.instance()
+        self._pauses += 1
+        if self._pauses == 1 and self._running and app is not None:
+            app.removeEventFilter(self)
+        try:
+            yield
+        finally:
+            self._pauses -= 1
+            if self._pauses == 0 and self._running and app is not None:
+                app.installEventFilter(self)
 
     def mark_locked(self) -> None:
         """Locked (idle or by hand): input no longer counts until `resume`; the limit still runs."""

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -34,6 +34,7 @@ from viewer.services.relationship import NeedsEmergencyAccess
 from viewer.ui.eliding_label import ElidingLabel
 from viewer.ui.emergency_dialog import EmergencyAccessDialog
 from viewer.ui.idle import IdleWatcher
+from viewer.ui.lazy_classes import LazyClassWarmup
 from viewer.ui.lock_screen import LockScreen, LockWarningStrip, spoken_name
 from viewer.ui.nhs_entry import NhsNumberEdit
 from viewer.ui.patient_menu import PatientMenuButton
@@ -130,6 +131,12 @@ class MainWindow(QMainWindow):
         self._build_lock(outer, session_policy or SessionPolicy(), clock, on_session_event)
         self._build_token_refresh()
         self.statusBar().showMessage("Not signed in")
+        # made while the sign-in page waits, so no patient tab pays for them in one go (lazy_classes.py)
+        self.lazy_classes = LazyClassWarmup(parent=self)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.lazy_classes.start()  # once, from the first show
 
     # ----- building -----------------------------------------------------------------------
     def _build_workspace(self) -> QWidget:
@@ -354,22 +361,18 @@ class MainWindow(QMainWindow):
         if existing is not None:
             self.tabs.setCurrentWidget(existing)
             return existing
-        view = PatientView(nhs_number)
-        view.sections.currentChanged.connect(lambda i, v=view: self._section_viewed(v, i))
-        index = self.tabs.addTab(view, format_nhs_number(nhs_number))
-        close = self.tabs.tabBar().tabButton(index, QTabBar.ButtonPosition.RightSide)
-        if close is not None:
-            close.setAccessibleName(f"Close the record of NHS number {format_nhs_number(nhs_number)}")
-        self.tabs.setCurrentIndex(index)
+        with self.idle.paused():
+            view = self._add_tab(nhs_number)
         self.statusBar().showMessage("Opening record…")
 
         def update(record: Any) -> None:
             if not self._is_open(view):
                 return  # the tab was closed meanwhile
-            view.set_record(record)
-            self.record_actions.update()
-            if record.patient is not None:
-                self.tabs.setTabText(self.tabs.indexOf(view), record.patient.name.banner())
+            with self.idle.paused():
+                view.set_record(record)
+                self.record_actions.update()
+                if record.patient is not None:
+                    self.tabs.setTabText(self.tabs.indexOf(view), record.patient.name.banner())
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, NeedsEmergencyAccess):
@@ -402,6 +405,16 @@ class MainWindow(QMainWindow):
             )
 
         start(None)
+        return view
+
+    def _add_tab(self, nhs_number: str) -> PatientView:
+        view = PatientView(nhs_number)
+        view.sections.currentChanged.connect(lambda i, v=view: self._section_viewed(v, i))
+        index = self.tabs.addTab(view, format_nhs_number(nhs_number))
+        close = self.tabs.tabBar().tabButton(index, QTabBar.ButtonPosition.RightSide)
+        if close is not None:
+            close.setAccessibleName(f"Close the record of NHS number {format_nhs_number(nhs_number)}")
+        self.tabs.setCurrentIndex(index)
         return view
 
     def _is_open(self, view: PatientView) -> bool:
