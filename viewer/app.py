@@ -243,7 +243,8 @@ def run(settings: Settings, options: LaunchOptions) -> int:
             app.quit()
 
         QTimer.singleShot(0, shown)
-    QTimer.singleShot(0, keep_start_up_objects_out_of_collections)
+    # once the window has made its Qt classes (lazy_classes): they live as long as the process too
+    window.lazy_classes.finished.connect(keep_start_up_objects_out_of_collections)
     try:
         return app.exec()
     finally:

@@ -151,8 +151,8 @@ def max_stall_ms(sandbox: Any) -> float:
     apply_theme(app, Settings())
     window = MainWindow(workspace, runner)
     window.resize(1366, 768)
+    window.lazy_classes.finished.connect(keep_start_up_objects_out_of_collections)  # as viewer.app does
     window.show()
-    keep_start_up_objects_out_of_collections()  # as viewer.app does once the window is up
     window.sign_in_as("dr.morgan")
     deadline = time.monotonic() + 60
     while window.session is None and time.monotonic() < deadline:
