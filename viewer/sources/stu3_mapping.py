@@ -51,7 +51,14 @@ from viewer.sources.stu3_items import (
     map_medication_plan,
     map_problem,
 )
-from viewer.sources.stu3_structure import CONSULTATION_LIST, consultation_content, list_code, report_results
+from viewer.sources.stu3_structure import (
+    CONSULTATION_LIST,
+    HEADING_LIST,
+    TOPIC_LIST,
+    consultation_content,
+    list_code,
+    report_results,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,12 @@ WARNING_MESSAGES = {
     ),
 }
 RECORD_WIDE_WARNINGS = frozenset({"data-in-transit"})
+# The area of each List code that decides it alone: the primary Lists', and none for the consultation,
+# topic and heading Lists (most Lists of a record), whose codes name no area.
+_AREA_OF_CODE: dict[str, str | None] = {
+    **AREA_BY_LIST_CODE, CONSULTATION_LIST: None, TOPIC_LIST: None, HEADING_LIST: None,
+}
+_UNKNOWN_CODE = object()
 # Primary Lists whose entries must all be in the Bundle; one that is not is counted as unreadable.
 _LISTED_TYPES = {
     "problems": {"Condition"},
@@ -141,15 +154,22 @@ def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _list_area(code: str | None, resource: dict[str, Any]) -> str | None:
+    """The clinical area a List belongs to, by its code, else by its title."""
+    if code is None:
+        return "allergies" if "allerg" in (as_text(resource.get("title")) or "").lower() else None
+    area = _AREA_OF_CODE.get(code, _UNKNOWN_CODE)
+    if area is not _UNKNOWN_CODE:
+        return area  # type: ignore[return-value]
+    lowered = code.lower()
+    if "allerg" in lowered:
+        return "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
+    return "medications" if "medication" in lowered else None
+
+
 def _list_info(resource: dict[str, Any]) -> _ListInfo:
     code = list_code(resource)
-    area = AREA_BY_LIST_CODE.get(code or "")
-    if area is None and code and "allerg" in code.lower():
-        area = "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
-    elif area is None and code and "medication" in code.lower():
-        area = "medications"
-    elif area is None and not code and "allerg" in (as_text(resource.get("title")) or "").lower():
-        area = "allergies"
+    area = _list_area(code, resource)
     warnings: tuple[str, ...] = ()
     if "extension" in resource:  # only a List that carries a warning has extensions
         warnings = tuple(
@@ -159,10 +179,12 @@ def _list_info(resource: dict[str, Any]) -> _ListInfo:
             )
         )
     contained = {}
-    for item in as_list(resource.get("contained")):
-        rid = resource_id(as_dict(item))
-        if rid is not None:
-            contained[rid] = item
+    raw = resource.get("contained")
+    if raw is not None:
+        for item in as_list(raw):
+            rid = resource_id(as_dict(item))
+            if rid is not None:
+                contained[rid] = item
     entries = []
     if area is not None or warnings:  # topic and heading Lists (most of them) are only walked for text
         for entry in as_list(resource.get("entry")):
