@@ -233,6 +233,7 @@ class _Mapper:
         self.by_type: dict[str, list[dict[str, Any]]] = {}
         self.index = index = ResourceIndex(())
         by_type = self.by_type
+        add = index.add
         for entry in as_list(bundle.get("entry")):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             rtype = resource.get("resourceType") if isinstance(resource, dict) else None
@@ -243,7 +244,7 @@ class _Mapper:
                     by_type[rtype] = [resource]
                 rid = resource.get("id")
                 if isinstance(rid, str):
-                    index.add(rtype, rid, resource)
+                    add(rtype, rid, resource)
                 if "contained" in resource and rtype != "List":
                     containers.append(resource)
             else:
@@ -428,7 +429,9 @@ def _warnings_by_item(lists: list[_ListInfo]) -> dict[tuple[str, str], tuple[str
                 rtype, rid = as_dict(info.contained.get(rid[1:])).get("resourceType"), rid[1:]
             if isinstance(rtype, str):
                 key = (rtype, rid)
-                found[key] = tuple(dict.fromkeys(found.get(key, ()) + info.warnings))
+                earlier = found.get(key)  # info.warnings has no repeats: merged only for a second List
+                merged = info.warnings if earlier is None else tuple(dict.fromkeys(earlier + info.warnings))
+                found[key] = merged
     return found
 
 

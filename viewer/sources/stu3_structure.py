@@ -68,7 +68,7 @@ def _observation_text(resource: dict[str, Any], ctx: Stu3Context) -> str | None:
     comment = as_text(resource.get("comment"))
     if comment and not value_text and (list_code(resource) == COMMENT_NOTE or not label):
         return comment
-    line = " ".join(p for p in (label, value_text) if p) or None
+    line = f"{label} {value_text}" if label and value_text else label or value_text or None
     if comment:
         return f"{line}: {comment}" if line else comment
     return line
