@@ -341,11 +341,15 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     else:
         m._unreadable("Patient", None, "the record has no Patient")
 
+    by_area: dict[str | None, list[_ListInfo]] = {}  # each area's Lists, in order, for the missing items
+    for info in lists:
+        by_area.setdefault(info.area, []).append(info)
     allergies = _allergies(m, ctx, by_type, lists)
+    _missing_list_items(m, by_area, "allergies", {"AllergyIntolerance"})
     medications = m.map_all("MedicationStatement", by_type.get("MedicationStatement", []),
                             lambda s: map_medication(s, ctx))
     medications += _plans_not_shown(m, ctx, by_type, medications)
-    _missing_list_items(m, lists, "medications", {"MedicationStatement"})
+    _missing_list_items(m, by_area, "medications", {"MedicationStatement"})
     problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
     content = consultation_content([i.resource for i in lists if i.code == CONSULTATION_LIST], ctx)
@@ -373,7 +377,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
         "ReferralRequest", by_type.get("ReferralRequest", []), lambda r: map_referral(r, ctx)
     )
     for area, types in _LISTED_TYPES.items():
-        _missing_list_items(m, lists, area, types)
+        _missing_list_items(m, by_area, area, types)
 
     warnings = _list_warnings(lists, ctx)
     missing, outcome_warnings = _outcomes(by_type.get("OperationOutcome", []), ctx)
@@ -535,7 +539,7 @@ def _allergies(
                 continue
             target = m.index.get(rtype, rid)
             if target is None:
-                continue  # counted by _missing_list_items
+                continue  # counted by _missing_list_items, which the caller runs next
             done.add((rtype, rid))
             item = m.attempt(
                 rtype, rid,
@@ -543,18 +547,17 @@ def _allergies(
             )
             if item is not None:
                 allergies.append(item)
-    _missing_list_items(m, lists, "allergies", {"AllergyIntolerance"})
     return allergies
 
 
-def _missing_list_items(m: _Mapper, lists: list[_ListInfo], area: str, types: set[str]) -> None:
+def _missing_list_items(
+    m: _Mapper, by_area: dict[str | None, list[_ListInfo]], area: str, types: set[str]
+) -> None:
     """A List entry that points at nothing in the Bundle is an item the practice meant to send: count it
     once, so the clinician sees that something is missing instead of a shorter list."""
     default_type = sorted(types)[0]
     seen: set[tuple[str | None, str]] = set()
-    for info in lists:
-        if info.area != area:
-            continue
+    for info in by_area.get(area, ()):
         for item, rtype, rid in info.entries:
             if rid is None:
                 if item is not None:  # e.g. an identifier-only reference: present but unresolvable
