@@ -121,7 +121,8 @@ def _heading_lines(heading: dict[str, Any], ctx: Stu3Context) -> list[str]:
     target_of = ctx.index.target  # the `Type/id` fast path of _target, for the hundreds of items
     for entry in as_list(heading.get("entry")):
         item = entry.get("item") if isinstance(entry, dict) else None
-        text = _entry_text(item, ctx, target_of(item))
+        target = target_of(item)
+        text = item_text(target, ctx) if target is not None else _entry_text(item, ctx)
         if text:
             lines.append(f"{title}: {text}" if title else text)
     return lines
