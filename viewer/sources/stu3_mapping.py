@@ -167,7 +167,10 @@ def _list_area(code: str | None, resource: dict[str, Any]) -> str | None:
     return "medications" if "medication" in lowered else None
 
 
-def _list_info(resource: dict[str, Any]) -> _ListInfo:
+def _list_info(resource: dict[str, Any], *, skip_inert: bool = False) -> _ListInfo | None:
+    """What the mapper reads of a List. With `skip_inert`, None for a List that no pass over the Lists
+    would use: no area, warning or contained resource, and not a consultation (whose text is read). Most
+    of a record's Lists are such topic and heading Lists; their text is read through the index."""
     code = list_code(resource)
     area = _list_area(code, resource)
     warnings: tuple[str, ...] = ()
@@ -178,8 +181,10 @@ def _list_info(resource: dict[str, Any]) -> _ListInfo:
                             for e in extensions(resource, EXT_WARNING)) if w
             )
         )
-    contained = {}
     raw = resource.get("contained")
+    if skip_inert and area is None and not warnings and raw is None and code != CONSULTATION_LIST:
+        return None
+    contained = {}
     if raw is not None:
         for item in as_list(raw):
             rid = resource_id(as_dict(item))
@@ -267,7 +272,7 @@ class _Mapper:
         resource = entry["resource"]
         if isinstance(resource, dict):
             info = _list_info(resource)
-            if info.area is not None:
+            if info is not None and info.area is not None:
                 # its code or title says which List it is, so what it lists and carries keeps its
                 # meaning (an allergy it holds is still an ended allergy): nothing of it is lost
                 log.warning("read a List that has no resourceType by its code")
@@ -329,7 +334,8 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     m = _Mapper(_load(body), retrieved_at)
     by_type = m.by_type
 
-    lists = [_list_info(r) for r in by_type.get("List", [])] + m.untyped_lists
+    lists = [info for r in by_type.get("List", []) if (info := _list_info(r, skip_inert=True))]
+    lists += m.untyped_lists
     _add_contained(by_type, lists)
     patient_resource = next(iter(by_type.get("Patient", [])), None)
     org_ods, org_name = _practice(patient_resource, m.index, by_type.get("Organization", []))
