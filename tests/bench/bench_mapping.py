@@ -10,15 +10,16 @@ the hospital record of the sandbox's large-record patient (over 10,000 R4 resour
 Bundle. Columns: our mapping (parse + map, as the app runs it: the hospital Bundle is read the way the
 hospital client reads each search page), fhir.resources `Bundle.model_validate_json` (STU3 for GP
 Connect, R4B for the hospital), and `orjson.loads` alone, the floor any mapping from these bytes must
-pay. The aim (issue 3): >= 20x faster than fhir.resources and within 3x of the floor. Medians of several
-runs, all in one process, side by side.
+pay. The aim (issue 3): >= 20x faster than fhir.resources and within 3x of the floor. All in one process,
+interleaved: each round times the three once, in rotating order (`interleaved_ms`), and the table gives
+each column's median and the median of the rounds' own ratios, so the machine's drift cannot favour one.
 
-One run (--runs 15, Python 3.11.7, the shared 2-core development PC under load, 23-Nov-2026):
+One run (--runs 15, Python 3.11.7, the shared 2-core development PC, fairly quiet, 24-Nov-2026):
 
 | input | resources | MB | ours ms | fhir.resources ms | orjson ms | fhir.resources/ours | ours/floor |
 |---|---|---|---|---|---|---|---|
-| GP Connect STU3 (EMIS) | 301 | 0.70 | 3.6 | 64.9 | 2.5 | 18.2x | 1.43x |
-| Hospital R4 (sandbox large record) | 13290 | 13.99 | 110.9 | 2718.8 | 90.6 | 24.5x | 1.22x |
+| GP Connect STU3 (EMIS) | 301 | 0.70 | 2.5 | 61.3 | 0.9 | 23.7x | 2.84x |
+| Hospital R4 (sandbox large record) | 13290 | 13.99 | 103.7 | 3158.0 | 100.6 | 29.7x | 1.05x |
 
 See tests/bench/README.md for what each row's time is spent on.
 """
