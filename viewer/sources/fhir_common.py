@@ -111,6 +111,8 @@ def first_date(resource: dict[str, Any], *names: str) -> PartialDate | None:
 
 def notes(value: Any) -> tuple[str, ...]:
     """Annotation texts, untruncated and unaltered."""
+    if value is None:  # most items have no notes: skip building the generators
+        return ()
     return tuple(t for t in (as_text(as_dict(n).get("text")) for n in as_list(value)) if t)
 
 
@@ -204,10 +206,8 @@ class ResourceIndex:
     def add(self, rtype: str, rid: str, res: dict[str, Any]) -> None:
         """Index one resource (the first of a type and id wins), for callers that walk a Bundle once
         for several purposes instead of handing over a list."""
-        key = (rtype, rid)
-        if key in self._by_key:
+        if self._by_key.setdefault((rtype, rid), res) is not res:
             return
-        self._by_key[key] = res
         # keyed by its `Type/id` too when reference_key reads that string back as exactly (rtype, rid)
         if (rtype and rid and "/" not in rtype and "/" not in rid and rtype[0] != "#"
                 and rtype != "_history" and rid != "_history"):

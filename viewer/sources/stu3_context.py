@@ -100,8 +100,14 @@ class Stu3Context:
         codings = value.get("coding")
         if codings is None:
             key: tuple[Any, ...] = (value.get("text"),)
-        elif isinstance(codings, list) and all(isinstance(c, dict) for c in codings):
-            key = (value.get("text"), *((c.get("system"), c.get("code"), c.get("display")) for c in codings))
+        elif isinstance(codings, list):
+            # (text, (system, code, display), ...), built without a generator: every item reads concepts
+            parts: list[Any] = [value.get("text")]
+            for c in codings:
+                if not isinstance(c, dict):
+                    return concept(value)
+                parts.append((c.get("system"), c.get("code"), c.get("display")))
+            key = tuple(parts)
         else:
             return concept(value)
         try:

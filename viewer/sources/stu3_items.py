@@ -9,6 +9,7 @@ given: free text is never trimmed, partial dates stay partial.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from viewer.domain.allergy_negation import negation_scope
@@ -45,7 +46,7 @@ def status_code(value: Any) -> str | None:
     return code_of(value)
 
 
-def _unique(values: list[str]) -> tuple[str, ...]:
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
@@ -147,9 +148,12 @@ def _quantity(plan: dict[str, Any]) -> str | None:
     return joined or None
 
 
-def _dosage(entries: list[Any]) -> tuple[str | None, list[str]]:
+def _dosage(raw: Any) -> tuple[str | None, list[str]]:
+    """(dosage text, patient instructions) of a `dosage`/`dosageInstruction` element as sent."""
+    if not raw:  # absent (or an empty value, which as_list would read as one empty dosage)
+        return None, []
     texts, patient = [], []
-    for item in entries:
+    for item in as_list(raw):
         data = as_dict(item)
         if as_text(data.get("text")):
             texts.append(data["text"])
@@ -161,20 +165,26 @@ def _dosage(entries: list[Any]) -> tuple[str | None, list[str]]:
 def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     """A MedicationStatement with its authorisation (the MedicationRequest plan in basedOn) and the
     Medication it names. A dangling plan or medication reference keeps what the statement has."""
+    index = ctx.index
     plan: dict[str, Any] = {}
     related: list[tuple[str, str]] = []
-    for ref in as_list(statement.get("basedOn")):
-        found = ctx.index.resolve(ref, "MedicationRequest")
-        if found is not None:
-            plan = plan or found
-            if resource_id(found):
-                related.append(("MedicationRequest", resource_id(found)))
-    medication = ctx.index.resolve(statement.get("medicationReference"), "Medication")
+    based_on = statement.get("basedOn")
+    if based_on is not None:
+        for ref in as_list(based_on):
+            found = index.resolve(ref, "MedicationRequest")
+            if found is not None:
+                plan = plan or found
+                found_id = resource_id(found)
+                if found_id:
+                    related.append(("MedicationRequest", found_id))
+    medication = index.resolve(statement.get("medicationReference"), "Medication")
     if medication is None and plan:
-        medication = ctx.index.resolve(plan.get("medicationReference"), "Medication")
-    if medication is not None and resource_id(medication):
-        related.append(("Medication", resource_id(medication)))
-    name = ctx.concept(as_dict(medication).get("code"))
+        medication = index.resolve(plan.get("medicationReference"), "Medication")
+    if medication is not None:
+        medication_id = resource_id(medication)
+        if medication_id:
+            related.append(("Medication", medication_id))
+    name = ctx.concept(medication.get("code") if medication is not None else None)
     if not name.label:
         name = ctx.concept(
             statement.get("medicationCodeableConcept") or plan.get("medicationCodeableConcept")
@@ -185,8 +195,8 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
     if not name.label:
         raise Unmappable("medicine has no name (its Medication is missing or uncoded)")
 
-    dosage, patient_notes = _dosage(as_list(statement.get("dosage")))
-    plan_dosage, plan_patient = _dosage(as_list(plan.get("dosageInstruction")))
+    dosage, patient_notes = _dosage(statement.get("dosage"))
+    plan_dosage, plan_patient = _dosage(plan.get("dosageInstruction"))
     kind_ext = extension(plan, EXT_PRESCRIPTION_TYPE) or extension(statement, EXT_PRESCRIPTION_TYPE)
     kind = code_of(kind_ext.get("valueCodeableConcept"))
     agency = code_of(extension(statement, EXT_PRESCRIBING_AGENCY).get("valueCodeableConcept"))
@@ -212,7 +222,7 @@ def map_medication(statement: dict[str, Any], ctx: Stu3Context) -> Medication:
         last_issued=last_issue,
         prescriber=prescriber,
         patient_notes=_unique(patient_notes + plan_patient),
-        prescriber_notes=_unique(list(notes(statement.get("note"))) + list(notes(plan.get("note")))),
+        prescriber_notes=_unique(notes(statement.get("note")) + notes(plan.get("note"))),
         prescribed_elsewhere=agency is not None and agency != GP_PRACTICE_AGENCY,
         transfer_degraded=name.code_in(SNOMED) == TRANSFER_DEGRADED_MEDICATION,
     )
@@ -254,7 +264,7 @@ def map_medication_plan(
         name = Concept(as_text(as_dict(plan.get("medicationReference")).get("display")))
     if not name.label:
         raise Unmappable("medicine has no name (its Medication is missing or uncoded)")
-    dosage, patient_notes = _dosage(as_list(plan.get("dosageInstruction")))
+    dosage, patient_notes = _dosage(plan.get("dosageInstruction"))
     kind = code_of(extension(plan, EXT_PRESCRIPTION_TYPE).get("valueCodeableConcept"))
     validity = as_dict(as_dict(plan.get("dispenseRequest")).get("validityPeriod"))
     issues = [d for d in (_issue_date(o, ctx) for o in orders) if d is not None]

@@ -51,7 +51,14 @@ from viewer.sources.stu3_items import (
     map_medication_plan,
     map_problem,
 )
-from viewer.sources.stu3_structure import CONSULTATION_LIST, consultation_content, list_code, report_results
+from viewer.sources.stu3_structure import (
+    CONSULTATION_LIST,
+    HEADING_LIST,
+    TOPIC_LIST,
+    consultation_content,
+    list_code,
+    report_results,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,12 @@ WARNING_MESSAGES = {
     ),
 }
 RECORD_WIDE_WARNINGS = frozenset({"data-in-transit"})
+# The area of each List code that decides it alone: the primary Lists', and none for the consultation,
+# topic and heading Lists (most Lists of a record), whose codes name no area.
+_AREA_OF_CODE: dict[str, str | None] = {
+    **AREA_BY_LIST_CODE, CONSULTATION_LIST: None, TOPIC_LIST: None, HEADING_LIST: None,
+}
+_UNKNOWN_CODE = object()
 # Primary Lists whose entries must all be in the Bundle; one that is not is counted as unreadable.
 _LISTED_TYPES = {
     "problems": {"Condition"},
@@ -141,15 +154,25 @@ def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _list_info(resource: dict[str, Any]) -> _ListInfo:
+def _list_area(code: str | None, resource: dict[str, Any]) -> str | None:
+    """The clinical area a List belongs to, by its code, else by its title."""
+    if code is None:
+        return "allergies" if "allerg" in (as_text(resource.get("title")) or "").lower() else None
+    area = _AREA_OF_CODE.get(code, _UNKNOWN_CODE)
+    if area is not _UNKNOWN_CODE:
+        return area  # type: ignore[return-value]
+    lowered = code.lower()
+    if "allerg" in lowered:
+        return "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
+    return "medications" if "medication" in lowered else None
+
+
+def _list_info(resource: dict[str, Any], *, skip_inert: bool = False) -> _ListInfo | None:
+    """What the mapper reads of a List. With `skip_inert`, None for a List that no pass over the Lists
+    would use: no area, warning or contained resource, and not a consultation (whose text is read). Most
+    of a record's Lists are such topic and heading Lists; their text is read through the index."""
     code = list_code(resource)
-    area = AREA_BY_LIST_CODE.get(code or "")
-    if area is None and code and "allerg" in code.lower():
-        area = "allergies"  # secondary lists: consultations-allergies-..., problems-allergies-...
-    elif area is None and code and "medication" in code.lower():
-        area = "medications"
-    elif area is None and not code and "allerg" in (as_text(resource.get("title")) or "").lower():
-        area = "allergies"
+    area = _list_area(code, resource)
     warnings: tuple[str, ...] = ()
     if "extension" in resource:  # only a List that carries a warning has extensions
         warnings = tuple(
@@ -158,11 +181,15 @@ def _list_info(resource: dict[str, Any]) -> _ListInfo:
                             for e in extensions(resource, EXT_WARNING)) if w
             )
         )
+    raw = resource.get("contained")
+    if skip_inert and area is None and not warnings and raw is None and code != CONSULTATION_LIST:
+        return None
     contained = {}
-    for item in as_list(resource.get("contained")):
-        rid = resource_id(as_dict(item))
-        if rid is not None:
-            contained[rid] = item
+    if raw is not None:
+        for item in as_list(raw):
+            rid = resource_id(as_dict(item))
+            if rid is not None:
+                contained[rid] = item
     entries = []
     if area is not None or warnings:  # topic and heading Lists (most of them) are only walked for text
         for entry in as_list(resource.get("entry")):
@@ -211,6 +238,7 @@ class _Mapper:
         self.by_type: dict[str, list[dict[str, Any]]] = {}
         self.index = index = ResourceIndex(())
         by_type = self.by_type
+        add = index.add
         for entry in as_list(bundle.get("entry")):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             rtype = resource.get("resourceType") if isinstance(resource, dict) else None
@@ -221,7 +249,7 @@ class _Mapper:
                     by_type[rtype] = [resource]
                 rid = resource.get("id")
                 if isinstance(rid, str):
-                    index.add(rtype, rid, resource)
+                    add(rtype, rid, resource)
                 if "contained" in resource and rtype != "List":
                     containers.append(resource)
             else:
@@ -244,7 +272,7 @@ class _Mapper:
         resource = entry["resource"]
         if isinstance(resource, dict):
             info = _list_info(resource)
-            if info.area is not None:
+            if info is not None and info.area is not None:
                 # its code or title says which List it is, so what it lists and carries keeps its
                 # meaning (an allergy it holds is still an ended allergy): nothing of it is lost
                 log.warning("read a List that has no resourceType by its code")
@@ -306,7 +334,8 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     m = _Mapper(_load(body), retrieved_at)
     by_type = m.by_type
 
-    lists = [_list_info(r) for r in by_type.get("List", [])] + m.untyped_lists
+    lists = [info for r in by_type.get("List", []) if (info := _list_info(r, skip_inert=True))]
+    lists += m.untyped_lists
     _add_contained(by_type, lists)
     patient_resource = next(iter(by_type.get("Patient", [])), None)
     org_ods, org_name = _practice(patient_resource, m.index, by_type.get("Organization", []))
@@ -318,11 +347,15 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
     else:
         m._unreadable("Patient", None, "the record has no Patient")
 
+    by_area: dict[str | None, list[_ListInfo]] = {}  # each area's Lists, in order, for the missing items
+    for info in lists:
+        by_area.setdefault(info.area, []).append(info)
     allergies = _allergies(m, ctx, by_type, lists)
+    _missing_list_items(m, by_area, "allergies", {"AllergyIntolerance"})
     medications = m.map_all("MedicationStatement", by_type.get("MedicationStatement", []),
                             lambda s: map_medication(s, ctx))
     medications += _plans_not_shown(m, ctx, by_type, medications)
-    _missing_list_items(m, lists, "medications", {"MedicationStatement"})
+    _missing_list_items(m, by_area, "medications", {"MedicationStatement"})
     problems = m.map_all("Condition", by_type.get("Condition", []), lambda c: map_problem(c, ctx))
 
     content = consultation_content([i.resource for i in lists if i.code == CONSULTATION_LIST], ctx)
@@ -350,7 +383,7 @@ def map_structured_record(body: bytes | dict[str, Any], *, retrieved_at: datetim
         "ReferralRequest", by_type.get("ReferralRequest", []), lambda r: map_referral(r, ctx)
     )
     for area, types in _LISTED_TYPES.items():
-        _missing_list_items(m, lists, area, types)
+        _missing_list_items(m, by_area, area, types)
 
     warnings = _list_warnings(lists, ctx)
     missing, outcome_warnings = _outcomes(by_type.get("OperationOutcome", []), ctx)
@@ -406,7 +439,9 @@ def _warnings_by_item(lists: list[_ListInfo]) -> dict[tuple[str, str], tuple[str
                 rtype, rid = as_dict(info.contained.get(rid[1:])).get("resourceType"), rid[1:]
             if isinstance(rtype, str):
                 key = (rtype, rid)
-                found[key] = tuple(dict.fromkeys(found.get(key, ()) + info.warnings))
+                earlier = found.get(key)  # info.warnings has no repeats: merged only for a second List
+                merged = info.warnings if earlier is None else tuple(dict.fromkeys(earlier + info.warnings))
+                found[key] = merged
     return found
 
 
@@ -510,7 +545,7 @@ def _allergies(
                 continue
             target = m.index.get(rtype, rid)
             if target is None:
-                continue  # counted by _missing_list_items
+                continue  # counted by _missing_list_items, which the caller runs next
             done.add((rtype, rid))
             item = m.attempt(
                 rtype, rid,
@@ -518,18 +553,17 @@ def _allergies(
             )
             if item is not None:
                 allergies.append(item)
-    _missing_list_items(m, lists, "allergies", {"AllergyIntolerance"})
     return allergies
 
 
-def _missing_list_items(m: _Mapper, lists: list[_ListInfo], area: str, types: set[str]) -> None:
+def _missing_list_items(
+    m: _Mapper, by_area: dict[str | None, list[_ListInfo]], area: str, types: set[str]
+) -> None:
     """A List entry that points at nothing in the Bundle is an item the practice meant to send: count it
     once, so the clinician sees that something is missing instead of a shorter list."""
     default_type = sorted(types)[0]
     seen: set[tuple[str | None, str]] = set()
-    for info in lists:
-        if info.area != area:
-            continue
+    for info in by_area.get(area, ()):
         for item, rtype, rid in info.entries:
             if rid is None:
                 if item is not None:  # e.g. an identifier-only reference: present but unresolvable

@@ -68,7 +68,7 @@ def _observation_text(resource: dict[str, Any], ctx: Stu3Context) -> str | None:
     comment = as_text(resource.get("comment"))
     if comment and not value_text and (list_code(resource) == COMMENT_NOTE or not label):
         return comment
-    line = " ".join(p for p in (label, value_text) if p) or None
+    line = f"{label} {value_text}" if label and value_text else label or value_text or None
     if comment:
         return f"{line}: {comment}" if line else comment
     return line
@@ -103,8 +103,10 @@ def item_text(resource: dict[str, Any], ctx: Stu3Context) -> str | None:
     return f"{prefix}: {text}" if prefix else text
 
 
-def _entry_text(item: Any, ctx: Stu3Context) -> str | None:
-    target = _target(item, ctx.index)
+def _entry_text(item: Any, ctx: Stu3Context, target: dict[str, Any] | None = None) -> str | None:
+    """The line of one listed item; `target` is the item's resource when the caller has resolved it."""
+    if target is None:
+        target = _target(item, ctx.index)
     if target is not None:
         return item_text(target, ctx)
     data = as_dict(item)
@@ -116,21 +118,27 @@ def _entry_text(item: Any, ctx: Stu3Context) -> str | None:
 def _heading_lines(heading: dict[str, Any], ctx: Stu3Context) -> list[str]:
     title = as_text(heading.get("title"))
     lines = []
+    target_of = ctx.index.target  # the `Type/id` fast path of _target, for the hundreds of items
     for entry in as_list(heading.get("entry")):
-        text = _entry_text(entry.get("item") if isinstance(entry, dict) else None, ctx)
+        item = entry.get("item") if isinstance(entry, dict) else None
+        target = target_of(item)
+        text = item_text(target, ctx) if target is not None else _entry_text(item, ctx)
         if text:
             lines.append(f"{title}: {text}" if title else text)
     return lines
 
 
 def _consultation_lines(consultation: dict[str, Any], ctx: Stu3Context, seen: set[int]) -> list[str]:
+    """Topics, then each heading's items. A target resolved as a possible List is the same resource
+    _entry_text would resolve (an untyped reference is tried as a List first either way), so it is
+    handed over rather than looked up again."""
     index = ctx.index
     lines: list[str] = []
     for entry in as_list(consultation.get("entry")):
         item = entry.get("item") if isinstance(entry, dict) else None
-        topic = _target(item, index, "List")
+        topic = index.target(item) or _target(item, index, "List")
         if topic is None or topic.get("resourceType") != "List":
-            text = _entry_text(item, ctx)
+            text = _entry_text(item, ctx, topic)
             if text:
                 lines.append(text)
             continue
@@ -142,13 +150,13 @@ def _consultation_lines(consultation: dict[str, Any], ctx: Stu3Context, seen: se
             lines.append(f"Topic: {title}")
         for topic_entry in as_list(topic.get("entry")):
             inner = topic_entry.get("item") if isinstance(topic_entry, dict) else None
-            heading = _target(inner, index, "List")
+            heading = index.target(inner) or _target(inner, index, "List")
             if heading is not None and heading.get("resourceType") == "List":
                 if id(heading) not in seen:
                     seen.add(id(heading))
                     lines.extend(_heading_lines(heading, ctx))
                 continue
-            text = _entry_text(inner, ctx)
+            text = _entry_text(inner, ctx, heading)
             if text:
                 lines.append(text)
     return lines

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from viewer.sources.fhir_common import as_dict, as_list, as_text, concept, partial_date
+from viewer.sources.fhir_common import as_dict, as_list, as_text, concept, label_of, partial_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,10 @@ def quantity(value: Any) -> Value:
 
 def shown(value: Value) -> str | None:
     """`< 0.1 10*9/L`: comparator, value and unit on one line, for text that mixes several values."""
+    if not value.text:
+        return None
     parts = [p for p in (value.comparator, value.text, value.unit) if p]
-    return " ".join(parts) if value.text else None
+    return " ".join(parts)
 
 
 _VALUE_ELEMENTS = frozenset({
@@ -98,7 +100,7 @@ def components_text(resource: dict[str, Any]) -> str | None:
         text = shown(value_of(data))
         if text is None:
             continue
-        label = concept(data.get("code")).label
+        label = label_of(data.get("code"))  # concept(...).label, without building the Concept
         parts.append(f"{label} {text}" if label else text)
     return "; ".join(parts) or None
 

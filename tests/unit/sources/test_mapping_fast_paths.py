@@ -12,6 +12,7 @@ from viewer.sources.fhir_common import (
     code_of,
     concept,
     extension,
+    notes,
     partial_date,
     reference_key,
 )
@@ -23,7 +24,9 @@ from viewer.sources.stu3_events import (
     _by_role,
     _performer_rank,
 )
-from viewer.sources.stu3_mapping import map_structured_record
+from viewer.sources.stu3_items import _dosage
+from viewer.sources.stu3_mapping import AREA_BY_LIST_CODE, _list_area, map_structured_record
+from viewer.sources.stu3_structure import CONSULTATION_LIST, HEADING_LIST, TOPIC_LIST
 
 AT = datetime(2026, 11, 23, 10, 42, tzinfo=UTC)
 
@@ -209,3 +212,68 @@ def test_context_reading_is_computed_once_per_observation():
     assert ctx.reading(observation) is first
     plain = ctx.reading({"code": {"text": "Weight"}, "valueQuantity": {"value": 70, "unit": "kg"}})
     assert plain[1].text == "70" and plain[1].unit == "kg" and plain[2] is None
+
+
+def _general_area(code: str | None, title: object) -> str | None:
+    """The List area rule written out here independently of the code table the mapper reads first."""
+    area = AREA_BY_LIST_CODE.get(code or "")
+    if area is None and code and "allerg" in code.lower():
+        return "allergies"
+    if area is None and code and "medication" in code.lower():
+        return "medications"
+    if area is None and not code and "allerg" in (title if isinstance(title, str) else "").lower():
+        return "allergies"
+    return area
+
+
+def test_list_areas_from_the_code_table_answer_as_the_general_rule():
+    codes = [*AREA_BY_LIST_CODE, CONSULTATION_LIST, TOPIC_LIST, HEADING_LIST, "consultations-allergies-1",
+             "problems-ALLERGIES", "Medication-list", "12345", None]
+    titles = ["Ended allergies", "Consultation", "", "  ", 5, None]
+    for code in codes:
+        for title in titles:
+            assert _list_area(code, {"title": title}) == _general_area(code, title), (code, title)
+
+
+def test_an_item_in_several_warned_lists_carries_each_warning_once_in_list_order():
+    observation = {"resourceType": "Observation", "id": "o1", "code": {"text": "Weight"}}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in [
+        {"resourceType": "Patient", "id": "p", "identifier": [
+            {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}]},
+        observation,
+        _warned_list("24781000000107", ["Observation/o1", "Observation/o1"], "confidential-items"),
+        _warned_list("25851000000105", ["Observation/o1"], "data-awaiting-filing"),
+        _warned_list("826501000000100", ["Observation/o1"], "confidential-items"),
+    ]]}
+    (weight,) = map_structured_record(bundle, retrieved_at=AT).observations
+    assert weight.provenance.warnings == ("confidential-items", "data-awaiting-filing")
+
+
+def test_dosages_and_notes_that_are_empty_or_odd_read_as_nothing():
+    """`_dosage` and `notes` return early for a missing or empty value; every odd value still reads as
+    the general reader (one item through as_list) reads it."""
+    for value in (None, [], {}, "", 0, False, "text", 5, [None, "x", {"text": " "}]):
+        assert _dosage(value) == (None, []), value
+        assert notes(value) == (), value
+    assert _dosage({"text": "Once a day", "patientInstruction": "With food"}) == ("Once a day", ["With food"])
+    assert _dosage([{"text": "A"}, {"text": "A"}, {"text": "B"}]) == ("A; B", [])
+    assert notes({"text": "Lone note"}) == ("Lone note",)
+
+
+def test_consultation_items_resolved_as_possible_lists_read_as_the_items_they_are():
+    """A consultation's or topic's entry is resolved once, as a possible List; when it is an item (an
+    untyped reference too: tried as a List, then as an Observation) it reads as the item."""
+    encounter = {"resourceType": "Encounter", "id": "enc1", "type": [{"text": "Visit"}]}
+    weight = {"resourceType": "Observation", "id": "o1", "code": {"text": "Weight"},
+              "valueQuantity": {"value": 70, "unit": "kg"}}
+    height = {"resourceType": "Observation", "id": "o2", "code": {"text": "Height"}}
+    consultation = {"resourceType": "List", "id": "c1", "code": {"coding": [{"code": CONSULTATION_LIST}]},
+                    "encounter": {"reference": "Encounter/enc1"},
+                    "entry": [{"item": {"reference": "o1"}}, {"item": {"reference": "List/t1"}},
+                              {"item": {"reference": "Observation/gone", "display": "Shown instead"}}]}
+    topic = {"resourceType": "List", "id": "t1", "title": "Review",
+             "code": {"coding": [{"code": TOPIC_LIST}]}, "entry": [{"item": {"reference": "o2"}}]}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in
+                                                  (encounter, weight, height, consultation, topic)]}
+    (visit,) = map_structured_record(bundle, retrieved_at=AT).encounters
+    assert visit.notes == ("Weight 70 kg", "Topic: Review", "Height", "Shown instead")
