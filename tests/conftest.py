@@ -47,3 +47,14 @@ def sandbox() -> Iterator[object]:
         yield box
     finally:
         box.stop()
+
+
+@pytest.fixture(autouse=True)
+def collector_left_running() -> Iterator[None]:
+    """Every test leaves the garbage collector as it found it: the product pauses it around synchronous
+    work only (viewer.record.collector), so one left off means a pause outlived its work."""
+    import gc
+
+    was = gc.isenabled()
+    yield
+    assert gc.isenabled() == was, "the garbage collector was left paused (or turned on) by this test"

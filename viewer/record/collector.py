@@ -5,7 +5,8 @@ thousands of short-lived or acyclic objects (orjson's dicts and lists; the domai
 not tracked at all, see viewer.domain.record_value). Left running, the collector starts full passes in the
 middle of that work, and a full pass holds the GIL for 40-70 ms: the ward UI freezes for that long even
 though the work runs on a worker thread. Nothing of this work forms cycles (reference counting frees it),
-so the collector waits until it is done.
+so the collector waits until it is done. A pause never spans an `await`: the work between two is
+synchronous, so no pause can outlive its work (an abandoned open cannot leave the collector off).
 
 The collector is one per process and the work runs on several threads at once (the GP and the hospital
 record are mapped concurrently), so pauses are counted: the collector is enabled again only when the last
@@ -18,7 +19,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class _Pauses:
@@ -53,6 +57,13 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         _PAUSES.end()
+
+
+def without_collector(work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`work(*args, **kwargs)` inside `collector_paused()`, for `asyncio.to_thread`: the mapping of a
+    source's answer runs on a worker thread."""
+    with collector_paused():
+        return work(*args, **kwargs)
 
 
 

@@ -21,7 +21,7 @@ from viewer.domain.nhs_number import format_nhs_number, is_valid, normalise
 from viewer.domain.patient import Patient
 from viewer.domain.provenance import SourceKind
 from viewer.domain.source_record import SourceRecord
-from viewer.record.collector import collector_paused
+from viewer.record.collector import collector_paused, without_collector
 from viewer.record.combined import CombinedRecord, combine
 from viewer.record.status import SourceState, SourceStatus
 from viewer.services.record_cache_port import CachedRecordPort, RecordCachePort
@@ -109,14 +109,7 @@ class OpenRecord:
         number = normalise(nhs_number)
         if not is_valid(number):
             raise InvalidNhsNumber("This is not a valid NHS number (the check digit does not match).")
-        # Reading the kept copy, parsing and mapping each source's answer and merging make hundreds of
-        # thousands of objects that form no cycles; a full pass of the collector in the middle of that
-        # holds the GIL for 40-70 ms and freezes the ward UI. It waits until the record is complete
-        # (each source's wait is bounded by its timeout).
-        with collector_paused():
-            return await self._open(number, ctx, _Progress(on_update, self.cache, self._clock))
-
-    async def _open(self, number: str, ctx: RequestContext, state: _Progress) -> CombinedRecord:
+        state = _Progress(on_update, self.cache, self._clock)
         cached = await state.load_cached(number)
         state.statuses = {
             SourceKind.PDS: SourceStatus(SourceKind.PDS, SourceState.LOADING),
@@ -197,7 +190,7 @@ class OpenRecord:
             endpoint = await self._s.sds.lookup_gpconnect(ods)
             body = await self._s.gpconnect.get_structured_record(number, endpoint, ctx)
             retrieved = self._clock()
-            record = await asyncio.to_thread(self._s.map_gp, body, retrieved_at=retrieved)
+            record = await asyncio.to_thread(without_collector, self._s.map_gp, body, retrieved_at=retrieved)
         except ConsentWithheld:
             await state.gone(number, gp, SourceState.WITHHELD)
             return
@@ -226,6 +219,7 @@ class OpenRecord:
                 await state.gone(number, hosp, SourceState.NOT_FOUND, "no hospital record for this patient")
                 return
             record = await asyncio.to_thread(
+                without_collector,
                 self._s.map_hospital,
                 fetched.patient,
                 fetched.resources,
@@ -350,8 +344,9 @@ class _Progress:
                 self.emit()
 
     def emit(self) -> CombinedRecord:
-        record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices),
-                         previous=self._last)
+        with collector_paused():  # a merge of a large record: many new objects, no cycles
+            record = combine(self.pds_patient, self.statuses, self.gp, self.hospital, tuple(self.notices),
+                             previous=self._last)
         self._last = record
         if self._on_update is not None:
             self._on_update(record)

@@ -28,10 +28,15 @@ class NotPlain(Exception):
     """A typed resource its typed mapper does not handle: map it from its dict instead."""
 
 
-class TypedResource(msgspec.Struct, tag_field="resourceType", kw_only=True):
+class TypedResource(msgspec.Struct, tag_field="resourceType", kw_only=True, gc=False):
     """A resource decoded into only the elements its mapper reads. It keeps its own bytes, so anyone who
     needs the whole resource (a reference resolved to it, the dict mapper when the typed one declines,
-    code that reads it by key) gets the same dict the tolerant path would have read."""
+    code that reads it by key) gets the same dict the tolerant path would have read.
+
+    Not tracked by the garbage collector (gc=False), like the domain values: a large record's ten
+    thousand results wait here between the search pages and the mapping, and the collector walking them
+    at every pass cost the ward UI its smoothness. Safe because nothing it holds (its bytes, strings, the
+    dict parsed from its own bytes) can refer back to it."""
 
     resource_type: ClassVar[str]  # the tag as a plain class attribute (see `typed_resource`)
     raw: Any = msgspec.field(default=None, name=_RAW_KEY)
@@ -63,12 +68,12 @@ def typed_resource(cls: R) -> R:
     return cls
 
 
-class Period(msgspec.Struct):
+class Period(msgspec.Struct, gc=False):
     start: str | None = None
     end: str | None = None
 
 
-class Reference(msgspec.Struct):
+class Reference(msgspec.Struct, gc=False):
     reference: str | None = None
 
 

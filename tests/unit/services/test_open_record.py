@@ -130,24 +130,30 @@ def test_sources_run_concurrently():
     assert record.statuses[SourceKind.GP].at - NOW < timedelta(seconds=1)
 
 
-def test_the_collector_waits_while_a_record_is_parsed_mapped_and_merged():
+def test_the_collector_waits_while_a_record_is_mapped_and_never_across_a_wait():
     """A full pass of the collector holds the GIL for 40-70 ms with a large record in memory: it must not
-    start while the sources' answers are mapped (on worker threads) and merged; it runs again after."""
+    start while the sources' answers are mapped (on worker threads). It is never paused across a wait for
+    the network either, so an open that never finishes cannot leave it off."""
     seen = []
 
     def mapping_gp(body, *, retrieved_at):
-        seen.append(("gp", gc.isenabled()))
+        seen.append(("gp map", gc.isenabled()))
         return map_gp(body, retrieved_at=retrieved_at)
 
     def mapping_hospital(patient, resources, **kwargs):
-        seen.append(("hospital", gc.isenabled()))
+        seen.append(("hospital map", gc.isenabled()))
         return map_hosp(patient, resources, **kwargs)
 
+    class WatchedGp(FakeGp):
+        async def get_structured_record(self, nhs, endpoint, ctx):
+            seen.append(("gp fetch", gc.isenabled()))
+            return await super().get_structured_record(nhs, endpoint, ctx)
+
     svc = service()
-    svc._s = RecordSources(FakePds(), FakeSds(), FakeGp(), FakeHospital(), mapping_gp, mapping_hospital,
+    svc._s = RecordSources(FakePds(), FakeSds(), WatchedGp(), FakeHospital(), mapping_gp, mapping_hospital,
                            lambda t, n: True)
     assert gc.isenabled()
     record, _ = run(svc)
-    assert sorted(seen) == [("gp", False), ("hospital", False)]
+    assert sorted(seen) == [("gp fetch", True), ("gp map", False), ("hospital map", False)]
     assert gc.isenabled()
     assert record.gp is not None and record.hospital is not None
