@@ -34,6 +34,7 @@ from viewer.sources.fhir_common import as_dict, as_list, as_text
 from viewer.sources.gpconnect_jwt import build_audit_jwt
 from viewer.sources.http import MB, send
 from viewer.sources.sds import STRUCTURED_INTERACTION, GpConnectEndpoint
+from viewer.sources.wide_json import NotJson, loads_wide
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,12 @@ def _resource_type(content: bytes) -> Any:
     except msgspec.ValidationError:  # valid JSON that is not an object
         return None
     except msgspec.DecodeError:
+        pass
+    try:  # a number beyond a double's range (the mapper reads those too), else not JSON at all
+        document = loads_wide(content)
+    except NotJson:
         raise UnreadableResponse(MSG_UNREADABLE, status=200) from None
+    return document.get("resourceType") if isinstance(document, dict) else None
 
 
 def spine_codes(content: bytes) -> list[str]:

@@ -59,6 +59,7 @@ from viewer.sources.stu3_structure import (
     list_code,
     report_results,
 )
+from viewer.sources.wide_json import NotJson, loads_wide
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +143,21 @@ class _ListInfo:
     entries: tuple[tuple[Any, str | None, str | None], ...] = ()
 
 
+_MSG_UNREADABLE = "The GP practice's system sent a record that could not be read"
+
+
 def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, dict):
         return body
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise UnreadableResponse("The GP practice's system sent a record that could not be read") from None
+        try:
+            data = loads_wide(body)  # a number beyond a double's range, else not JSON at all
+        except NotJson:
+            raise UnreadableResponse(_MSG_UNREADABLE) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        raise UnreadableResponse("The GP practice's system sent a record that could not be read")
+        raise UnreadableResponse(_MSG_UNREADABLE)
     return data
 
 
