@@ -66,7 +66,6 @@ def without_collector(work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T
         return work(*args, **kwargs)
 
 
-
 def keep_start_up_objects_out_of_collections() -> None:
     """Called once the window is up and has made its Qt classes: every object alive then (modules,
     classes, Qt's Python wrappers, the settings; hundreds of thousands) lives as long as the process, yet
