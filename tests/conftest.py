@@ -6,6 +6,7 @@ or cache, or need a display.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -53,8 +54,6 @@ def sandbox() -> Iterator[object]:
 def collector_left_running() -> Iterator[None]:
     """Every test leaves the garbage collector as it found it: the product pauses it around synchronous
     work only (viewer.record.collector), so one left off means a pause outlived its work."""
-    import gc
-
     was = gc.isenabled()
     yield
     assert gc.isenabled() == was, "the garbage collector was left paused (or turned on) by this test"

@@ -135,11 +135,8 @@ def max_stall_ms(sandbox: Any) -> float:
     from PySide6.QtWidgets import QApplication
 
     from tests.support.sandbox_wiring import make_workspace, patient_number
-    from viewer.config import Settings
-    from viewer.record.collector import keep_start_up_objects_out_of_collections
-    from viewer.ui.main_window import MainWindow
+    from tests.support.window import loaded, signed_in_window
     from viewer.ui.runner import AsyncRunner
-    from viewer.ui.theme import apply_theme
 
     app = QApplication.instance()
     runner = AsyncRunner()
@@ -148,16 +145,8 @@ def max_stall_ms(sandbox: Any) -> float:
         return make_workspace(sandbox)
 
     workspace, http = runner.run_blocking(wire())
-    apply_theme(app, Settings())
-    window = MainWindow(workspace, runner)
-    window.resize(1366, 768)
-    window.lazy_classes.finished.connect(keep_start_up_objects_out_of_collections)  # as viewer.app does
-    window.show()
-    window.sign_in_as("dr.morgan")
+    window = signed_in_window(workspace, runner)
     deadline = time.monotonic() + 60
-    while window.session is None and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.005)
     gaps: list[float] = []
     clock = QElapsedTimer()
     clock.start()
@@ -173,11 +162,8 @@ def max_stall_ms(sandbox: Any) -> float:
     timer.timeout.connect(tick)
     timer.start()
     view = window.open_patient(patient_number(sandbox, "large-record"))
-    done = False
-    while not done and time.monotonic() < deadline:
+    while not (view is not None and loaded(view)) and time.monotonic() < deadline:
         app.processEvents()
-        record = view.record if view is not None else None
-        done = record is not None and all(s.state.value != "loading" for s in record.statuses.values())
     for _ in range(20):  # the last update's paint
         app.processEvents()
         time.sleep(0.005)

@@ -124,11 +124,8 @@ def child(info_path: Path, profile: bool, top: int, settle: bool) -> dict[str, A
     from PySide6.QtWidgets import QApplication
 
     from tests.support.sandbox_wiring import make_workspace, patient_number
-    from tests.support.window import loaded
-    from viewer.config import Settings
-    from viewer.ui.main_window import MainWindow
+    from tests.support.window import loaded, signed_in_window
     from viewer.ui.runner import AsyncRunner
-    from viewer.ui.theme import apply_theme
 
     sandbox = SimpleNamespace(info=json.loads(info_path.read_text()))
     app = QApplication.instance() or QApplication(["bench"])
@@ -139,15 +136,8 @@ def child(info_path: Path, profile: bool, top: int, settle: bool) -> dict[str, A
 
     workspace, http = runner.run_blocking(wire())
     gate = Gate(workspace)
-    apply_theme(app, Settings())
-    window = MainWindow(gate, runner)
-    window.resize(1366, 768)
-    window.show()
-    window.sign_in_as("dr.morgan")
+    window = signed_in_window(gate, runner)
     deadline = time.monotonic() + 60
-    while window.session is None and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.005)
     if settle:
         _turns_until_idle(app, [])  # the workspace page painted, as when a clinician types a number
     watch = LoopWatch()

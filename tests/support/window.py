@@ -64,3 +64,31 @@ def export_to(qtbot: Any, win: Any, path: Any) -> Any:
     with qtbot.waitSignal(win.record_actions.exported, timeout=60000) as blocker:
         assert win.record_actions.export_record(path), "nothing to export"
     return blocker.args[0]
+
+
+def signed_in_window(workspace: Any, runner: Any, *, username: str = "dr.morgan",
+                     timeout_s: float = 60) -> Any:
+    """The real MainWindow started as viewer.app starts it (theme, 1366x768, the start-up objects frozen
+    out of the collector once its Qt classes are made), shown and signed in through the sandbox, for code
+    outside pytest-qt (the benchmarks): the event loop is turned by hand until the session exists."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.config import Settings
+    from viewer.record.collector import keep_start_up_objects_out_of_collections
+    from viewer.ui.main_window import MainWindow
+    from viewer.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    apply_theme(app, Settings())
+    window = MainWindow(workspace, runner)
+    window.resize(1366, 768)
+    window.lazy_classes.finished.connect(keep_start_up_objects_out_of_collections)
+    window.show()
+    window.sign_in_as(username)
+    deadline = time.monotonic() + timeout_s
+    while window.session is None and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    return window
